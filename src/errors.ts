@@ -1,0 +1,79 @@
+// One error family for the whole gateway, and the single place that turns it into
+// OpenAI's wire shape {"error":{"message","type","param","code"}}.
+
+export type OpenAIErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'upstream_error'
+  | 'server_error';
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null };
+}
+
+interface GatewayErrorInit {
+  status: number;
+  type: OpenAIErrorType;
+  message: string;
+  param?: string | null;
+  /** OpenAI's `code`. Named errorCode because Elysia's onError dispatches on `error.code`. */
+  errorCode?: string | null;
+  headers?: Record<string, string>;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: OpenAIErrorType;
+  readonly param: string | null;
+  readonly errorCode: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(init: GatewayErrorInit) {
+    super(init.message);
+    this.name = 'GatewayError';
+    this.status = init.status;
+    this.type = init.type;
+    this.param = init.param ?? null;
+    this.errorCode = init.errorCode ?? null;
+    this.headers = init.headers ?? {};
+  }
+
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.errorCode } };
+  }
+}
+
+export const invalidRequest = (message: string, param: string | null = null, errorCode: string | null = null) =>
+  new GatewayError({ status: 400, type: 'invalid_request_error', message, param, errorCode });
+
+export const notFound = (message: string, errorCode: string | null = null, param: string | null = null) =>
+  new GatewayError({ status: 404, type: 'invalid_request_error', message, param, errorCode });
+
+export const unauthorized = (message: string) =>
+  new GatewayError({ status: 401, type: 'authentication_error', message, errorCode: 'invalid_api_key' });
+
+export const payloadTooLarge = (limitBytes: number) =>
+  new GatewayError({
+    status: 413,
+    type: 'invalid_request_error',
+    message: `Request body is larger than ${limitBytes} bytes. Send a shorter conversation or raise MAX_BODY_BYTES.`,
+    errorCode: 'request_too_large',
+  });
+
+export const internalError = () =>
+  new GatewayError({
+    status: 500,
+    type: 'server_error',
+    message: 'The gateway hit an internal error. It has been logged; retrying may help.',
+    errorCode: 'internal_error',
+  });
+
+/** The client disconnected: there is nobody to answer. Never sent on the wire. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+  constructor() {
+    super('client disconnected');
+  }
+}

@@ -1,0 +1,32 @@
+// Client keys: several allowed, compared in constant time (SHA-256 digests of equal
+// length, every key checked) so neither timing nor length leaks a key.
+
+import { timingSafeEqual } from 'node:crypto';
+import { unauthorized } from '../errors.ts';
+
+const digest = (value: string): Buffer => Buffer.from(new Bun.CryptoHasher('sha256').update(value).digest());
+
+export type KeyCheck = (token: string | undefined) => void;
+
+/** Returns a checker that throws a 401 GatewayError unless the token is one of the keys. */
+export function createKeyCheck(keys: readonly string[]): KeyCheck {
+  if (keys.length === 0) return () => {};
+  const digests = keys.map(digest);
+  return (token) => {
+    if (!token) throw unauthorized('Missing API key. Send it as "Authorization: Bearer <key>".');
+    const candidate = digest(token);
+    let match = false;
+    for (const d of digests) match = timingSafeEqual(d, candidate) || match;
+    if (!match) throw unauthorized('Invalid API key. Check the key configured in your client against API_KEYS.');
+  };
+}
+
+/**
+ * @elysiajs/bearer matches the "Bearer" scheme case-sensitively; RFC 9110 makes the
+ * scheme case-insensitive and some clients send "bearer". This covers that case.
+ */
+export function bearerFromHeader(authorization: string | null): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^bearer\s+(.+)$/i.exec(authorization.trim());
+  return match?.[1]?.trim();
+}

@@ -1,0 +1,146 @@
+// Validates a /v1/chat/completions body into the gateway's ChatRequest. Every problem is
+// a 400 (or 404 for an unknown model) in OpenAI's shape, naming the field to fix.
+
+import { invalidRequest, notFound } from '../../errors.ts';
+import type { ChatMessage, ChatRole } from '../../conversation/messages.ts';
+import { DEFAULT_MODEL, MODELS, findModel, type ModelInfo } from '../../conversation/models.ts';
+
+export interface ChatRequest {
+  model: ModelInfo;
+  messages: ChatMessage[];
+  stream: boolean;
+  includeUsage: boolean;
+  /** OpenAI's `user` field: names a conversation (sessions). */
+  user: string | null;
+}
+
+/**
+ * Accepted so clients do not break, but the upstream cannot honour them: it takes one
+ * message and answers with its own settings. Documented in README ("Limits").
+ */
+export const IGNORED_PARAMETERS = [
+  'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'presence_penalty', 'frequency_penalty',
+  'stop', 'seed', 'logit_bias', 'logprobs', 'top_logprobs', 'tools', 'tool_choice', 'parallel_tool_calls',
+  'response_format', 'reasoning_effort', 'metadata', 'store', 'service_tier', 'modalities', 'prediction',
+] as const;
+
+const ROLE_MAP: Record<string, ChatRole> = {
+  system: 'system',
+  developer: 'system',
+  user: 'user',
+  assistant: 'assistant',
+  tool: 'tool',
+  function: 'tool',
+};
+
+const NON_TEXT_PARTS = new Set(['image_url', 'input_image', 'image', 'input_audio', 'audio', 'file', 'input_file', 'video_url']);
+
+export function parseChatRequest(body: unknown): ChatRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('The request body must be a JSON object with "model" and "messages".');
+  }
+  const b = body as Record<string, unknown>;
+  return {
+    model: readModel(b.model),
+    messages: readMessages(b.messages),
+    stream: readOptionalBoolean(b.stream, 'stream') ?? false,
+    includeUsage: readStreamOptions(b.stream_options),
+    user: readUser(b.user),
+    ...checkN(b.n),
+  };
+}
+
+function readModel(value: unknown): ModelInfo {
+  if (value === undefined || value === null || value === '') return DEFAULT_MODEL;
+  if (typeof value !== 'string') throw invalidRequest('"model" must be a string.', 'model');
+  const model = findModel(value);
+  if (!model) {
+    throw notFound(
+      `The model "${value}" does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`,
+      'model_not_found',
+      'model',
+    );
+  }
+  return model;
+}
+
+function readMessages(value: unknown): ChatMessage[] {
+  if (value === undefined) throw invalidRequest('"messages" is required: a non-empty array of chat messages.', 'messages');
+  if (!Array.isArray(value)) throw invalidRequest('"messages" must be an array of chat messages.', 'messages');
+  if (value.length === 0) throw invalidRequest('"messages" must contain at least one message.', 'messages');
+  const messages = value.map(readMessage);
+  const last = messages.findLast((m) => m.role === 'user');
+  if (last && last.content.trim() === '') {
+    throw invalidRequest('The latest user message is empty; the upstream refuses empty messages.', 'messages');
+  }
+  return messages;
+}
+
+function readMessage(value: unknown, index: number): ChatMessage {
+  const param = `messages[${index}]`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidRequest(`${param} must be an object with "role" and "content".`, param);
+  }
+  const m = value as Record<string, unknown>;
+  const role = typeof m.role === 'string' ? ROLE_MAP[m.role] : undefined;
+  if (!role) {
+    throw invalidRequest(
+      `${param}.role must be one of system, developer, user, assistant, tool (got ${JSON.stringify(m.role ?? null)}).`,
+      `${param}.role`,
+    );
+  }
+  return { role, content: readContent(m.content, role, param) };
+}
+
+function readContent(value: unknown, role: ChatRole, param: string): string {
+  if (typeof value === 'string') return value;
+  // Assistant turns that only carried tool calls have null content.
+  if ((value === null || value === undefined) && (role === 'assistant' || role === 'tool')) return '';
+  if (!Array.isArray(value)) {
+    throw invalidRequest(`${param}.content must be a string or an array of content parts.`, `${param}.content`);
+  }
+  const texts: string[] = [];
+  value.forEach((part: unknown, i: number) => {
+    const partParam = `${param}.content[${i}]`;
+    const p = (typeof part === 'object' && part !== null ? part : {}) as Record<string, unknown>;
+    if ((p.type === 'text' || p.type === 'input_text') && typeof p.text === 'string') {
+      texts.push(p.text);
+    } else if (typeof p.type === 'string' && NON_TEXT_PARTS.has(p.type)) {
+      throw invalidRequest(
+        `${partParam} is an "${p.type}" part, but kimi-ai.chat takes text only. Send text content parts (or a plain string).`,
+        partParam,
+        'unsupported_content_type',
+      );
+    } else {
+      throw invalidRequest(`${partParam} must be a content part like {"type":"text","text":"..."}.`, partParam);
+    }
+  });
+  return texts.join('\n');
+}
+
+function readOptionalBoolean(value: unknown, param: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw invalidRequest(`"${param}" must be true or false.`, param);
+  return value;
+}
+
+function readStreamOptions(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequest('"stream_options" must be an object.', 'stream_options');
+  return readOptionalBoolean((value as Record<string, unknown>).include_usage, 'stream_options.include_usage') ?? false;
+}
+
+function readUser(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw invalidRequest('"user" must be a string.', 'user');
+  if (value.length > 256) throw invalidRequest('"user" must be at most 256 characters.', 'user');
+  return value;
+}
+
+function checkN(value: unknown): Record<string, never> {
+  if (value === undefined || value === null || value === 1) return {};
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw invalidRequest('"n" must be a positive whole number.', 'n');
+  }
+  throw invalidRequest(`"n" is ${value}, but this gateway returns one choice per request (n must be 1).`, 'n');
+}

@@ -1,0 +1,68 @@
+// The streamed answer: the role chunk goes out at once, keep-alive comments hold the
+// connection while the upstream works, then the whole answer in small chunks with no
+// delay, the finish chunk, the optional usage chunk and [DONE]. A failure after the
+// start becomes an OpenAI error frame; a client that leaves cancels the upstream call.
+
+import { ClientGoneError, GatewayError, internalError } from '../../errors.ts';
+import type { ChatAnswer } from '../../chat/chat-service.ts';
+import { chatChunk, usageChunk, usageFor, type CompletionMeta } from './chat-format.ts';
+import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError, splitForStreaming } from './sse.ts';
+
+export interface StreamOptions {
+  meta: CompletionMeta;
+  prompt: string;
+  includeUsage: boolean;
+  keepAliveIntervalMs: number;
+  /** Produces the answer; the signal aborts when the client goes away. */
+  answer: (signal: AbortSignal) => Promise<ChatAnswer>;
+  onError?: (error: unknown) => void;
+}
+
+const encoder = new TextEncoder();
+
+export function chatCompletionStream(options: StreamOptions): ReadableStream<Uint8Array> {
+  const { meta } = options;
+  const cancelled = new AbortController();
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let open = true;
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (text: string) => {
+        if (open) controller.enqueue(encoder.encode(text));
+      };
+      const close = () => {
+        clearInterval(keepAlive);
+        if (open) {
+          open = false;
+          controller.close();
+        }
+      };
+      write(sseData(chatChunk(meta, { role: 'assistant', content: '' }, null)));
+      keepAlive = setInterval(() => write(SSE_KEEPALIVE), options.keepAliveIntervalMs);
+
+      options.answer(cancelled.signal).then(
+        (answer) => {
+          let frames = '';
+          for (const piece of splitForStreaming(answer.text)) frames += sseData(chatChunk(meta, { content: piece }, null));
+          frames += sseData(chatChunk(meta, {}, 'stop'));
+          if (options.includeUsage) frames += sseData(usageChunk(meta, usageFor(options.prompt, answer.text)));
+          write(frames + SSE_DONE);
+          close();
+        },
+        (error: unknown) => {
+          if (!(error instanceof ClientGoneError)) {
+            options.onError?.(error);
+            write(sseError(error instanceof GatewayError ? error : internalError()));
+          }
+          close();
+        },
+      );
+    },
+    cancel() {
+      open = false;
+      clearInterval(keepAlive);
+      cancelled.abort();
+    },
+  });
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bun
+// kimi-gateway's entry point: parse the command line, start, stop on a signal. No logic.
+
+import { ConfigError, parseCommandLine, renderHelp } from './config.ts';
+import { startGateway } from './gateway.ts';
+import { createLogger } from './log.ts';
+import { VERSION } from './version.ts';
+
+function main(): void {
+  let command;
+  try {
+    command = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`kimi-gateway: ${error.message}`);
+    process.exit(2);
+  }
+  if (command.kind === 'help') return void console.log(renderHelp(VERSION));
+  if (command.kind === 'version') return void console.log(VERSION);
+
+  const { config } = command;
+  const log = createLogger({ level: config.logLevel });
+  let gateway;
+  try {
+    gateway = startGateway(config, log);
+  } catch (error) {
+    console.error(`kimi-gateway: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  if (config.apiKeys.length === 0) {
+    log.warn(
+      '!!! NO API KEY IS SET: the gateway is open to anyone who can reach it, so it listens on 127.0.0.1 only. ' +
+        'Set API_KEYS (comma-separated) to serve other machines.',
+    );
+  }
+  log.info(`kimi-gateway ${VERSION} listening on ${gateway.url}`, {
+    upstream: config.upstreamBaseUrl,
+    keys: config.apiKeys.length,
+    contextMaxLength: config.contextMaxLength,
+  });
+
+  const stop = (signal: string) => {
+    log.info('stopping', { signal });
+    void gateway.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main();
