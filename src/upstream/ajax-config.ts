@@ -13,7 +13,7 @@ export class AjaxConfigError extends Error {
   override name = 'AjaxConfigError';
 }
 
-const DEFINITION = /\bkimi_ajax\s*=\s*/;
+const DEFINITION = /\bkimi_ajax\s*=(?!=)\s*/;
 
 export function extractAjaxConfig(html: string): AjaxConfig {
   const fragment = scriptAroundFirstMention(html);
