@@ -14,7 +14,12 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export function startGateway(config: Config, log: Logger): Gateway {
+export interface GatewayOptions {
+  /** Seconds a connection may stay silent (Bun's idleTimeout). Tests lower it to prove keep-alives work. */
+  idleTimeoutSeconds?: number;
+}
+
+export function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Gateway {
   const client = new KimiClient({ baseUrl: config.upstreamBaseUrl, nonceMaxAgeMs: config.nonceMaxAgeMs });
   const identity = new UpstreamIdentity({ id: 'anonymous' });
   const chat = new ChatService({ client, identity });
@@ -25,6 +30,7 @@ export function startGateway(config: Config, log: Logger): Gateway {
     port: config.port,
     // A second gateway on the same port must fail loudly, not silently split traffic.
     reusePort: false,
+    idleTimeout: options.idleTimeoutSeconds ?? 30,
     maxRequestBodySize: config.maxBodyBytes * 2,
   });
   const server = app.server!;

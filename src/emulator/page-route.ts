@@ -1,0 +1,35 @@
+// GET /chat/: page faults, the visitor cookie for first-time visitors, and a fresh nonce.
+
+import { ANONYMOUS, firstVisitCookies, visitorOf } from './cookies.ts';
+import { delay } from './delay.ts';
+import { DEFAULT_SLOW_DELAY_MS, faultAnswer } from './fault-answer.ts';
+import { randomHex } from './nonces.ts';
+import type { ChatPage } from './page.ts';
+import type { RequestTimeouts, UpstreamState } from './state.ts';
+
+const VISITOR_ID_LENGTH = 16;
+
+export type PageRoute = (req: Request, server: RequestTimeouts) => Promise<Response>;
+
+/** `page` is a getter because the page embeds the port, known only once the server listens. */
+export function createPageRoute(state: UpstreamState, page: () => ChatPage): PageRoute {
+  return async function handlePage(req, server) {
+    const visitor = visitorOf(req.headers.get('cookie'));
+    state.stats.countPage(visitor ?? ANONYMOUS);
+    const fault = state.faults.match('page', visitor ?? ANONYMOUS);
+    if (fault !== undefined) {
+      if (fault.kind !== 'slow') return faultAnswer(fault, 'page');
+      server.timeout(req, 0);
+      const completed = await delay(fault.delayMs ?? DEFAULT_SLOW_DELAY_MS, [req.signal, state.lifetime]);
+      if (!completed) return new Response(null, { status: 499 });
+    }
+    const now = Date.now();
+    const owner = visitor ?? randomHex(VISITOR_ID_LENGTH);
+    const { headers, render } = page();
+    const body = render(state.nonces.issue(owner, now));
+    if (visitor !== undefined) return new Response(body, { headers });
+    const withCookies = new Headers(headers);
+    for (const cookie of firstVisitCookies(owner, now)) withCookies.append('Set-Cookie', cookie);
+    return new Response(body, { headers: withCookies });
+  };
+}
