@@ -1,0 +1,61 @@
+// The one-executable promise: build dist/kimi-gateway, copy it into an empty directory,
+// start it there with only a .env for config, and chat through it (streamed and not).
+
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { startEmulator, type Emulator } from '../../src/emulator/emulator.ts';
+import { startProcess, type RunningProcess } from '../helpers/process.ts';
+
+const ROOT = join(import.meta.dir, '../..');
+const KEY = 'sk-binary-test-key-0001';
+let dir: string;
+let emulator: Emulator;
+let gateway: RunningProcess;
+let baseURL: string;
+
+beforeAll(async () => {
+  const build = Bun.spawnSync(['bun', 'run', 'build'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  dir = await mkdtemp(join(tmpdir(), 'kimi-gateway-bin-'));
+  await copyFile(join(ROOT, 'dist/kimi-gateway'), join(dir, 'kimi-gateway'));
+  emulator = startEmulator({ latencyMs: 50 });
+  await writeFile(join(dir, '.env'), `API_KEYS=${KEY}\nHOST=127.0.0.1\nPORT=0\nUPSTREAM_BASE_URL=${emulator.url}\n`);
+  // No inherited environment: only what a bare VPS shell would have.
+  gateway = startProcess([join(dir, 'kimi-gateway')], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir } });
+  const line = await gateway.waitForLine(/listening on (http:\/\/\S+)/, 10_000);
+  baseURL = `${/listening on (http:\/\/[^\s"]+)/.exec(line)![1]}/v1`;
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await emulator?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('the binary prints its version and help without any config', () => {
+  const version = Bun.spawnSync([join(dir, 'kimi-gateway'), '--version'], { cwd: dir, env: { PATH: '/usr/bin:/bin' } });
+  expect(version.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  const help = Bun.spawnSync([join(dir, 'kimi-gateway'), '--help'], { cwd: dir, env: { PATH: '/usr/bin:/bin' } });
+  expect(help.stdout.toString()).toContain('UPSTREAM_BASE_URL');
+});
+
+test('non-streamed and streamed completions through the compiled binary', async () => {
+  const openai = new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0 });
+  const res = await openai.chat.completions.create({ model: 'kimi-k2-instruct', messages: [{ role: 'user', content: 'from the binary' }] });
+  expect(res.choices[0]!.message.content).toStartWith('Echo[15]: from the binary');
+
+  const stream = await openai.chat.completions.create({ model: 'kimi-k2-instruct', messages: [{ role: 'user', content: 'streamed' }], stream: true });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  expect(text).toStartWith('Echo[8]: streamed');
+  expect(text.length).toBe(200);
+});
+
+test('a bad setting stops start-up with a message naming it', () => {
+  const run = Bun.spawnSync([join(dir, 'kimi-gateway'), '--port', 'eighty'], { cwd: dir, env: { PATH: '/usr/bin:/bin' } });
+  expect(run.exitCode).toBe(2);
+  expect(run.stderr.toString()).toContain('--port: "eighty"');
+});
