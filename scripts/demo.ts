@@ -15,7 +15,7 @@ const cmd = parseCommandLine(['--upstream', emulator.url, ...process.argv.slice(
   DB_PATH: process.env.DB_PATH ?? './data/demo.sqlite',
 });
 if (cmd.kind !== 'run') throw new Error('demo takes gateway flags only (e.g. --port 9000)');
-const gateway = startGateway(cmd.config, createLogger({ level: cmd.config.logLevel }));
+const gateway = await startGateway(cmd.config, createLogger({ level: cmd.config.logLevel }));
 
 const body = JSON.stringify({ model: 'kimi-k2-instruct-0905', stream: true, messages: [{ role: 'user', content: 'Hello, Kimi!' }] });
 console.log(`

@@ -18,6 +18,11 @@ export interface Config {
   maxBodyBytes: number;
   nonceMaxAgeMs: number;
   logLevel: LogLevel;
+  queueMax: number;
+  queueTimeoutMs: number;
+  maxAttempts: number;
+  attemptTimeoutMs: number;
+  challengeCooldownMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -50,6 +55,11 @@ export const SETTINGS = {
   maxBodyBytes: { env: ['MAX_BODY_BYTES'], default: '1048576', help: 'largest accepted request body (bigger → 413)' },
   nonceMaxAgeMs: { env: ['NONCE_MAX_AGE_MS'], default: '3600000', help: 'refresh an identity nonce proactively after this age' },
   logLevel: { env: ['LOG_LEVEL'], default: 'info', help: 'debug | info | warn | error' },
+  queueMax: { env: ['QUEUE_MAX'], default: '100', help: 'requests that may wait for a free identity (0 = none wait)' },
+  queueTimeoutMs: { env: ['QUEUE_TIMEOUT_MS'], default: '30000', help: 'longest wait for a free identity before 429/503' },
+  maxAttempts: { env: ['MAX_ATTEMPTS'], default: '3', help: 'identities tried per request before the client sees an error' },
+  attemptTimeoutMs: { env: ['UPSTREAM_ATTEMPT_TIMEOUT_MS'], default: '120000', help: 'longest wait for one upstream answer' },
+  challengeCooldownMs: { env: ['CHALLENGE_COOLDOWN_MS'], default: '1800000', help: 'a challenged identity rests this long, then gets one probe' },
 } satisfies Record<string, Setting>;
 
 const FLAG_NAMES = new Map<string, keyof typeof SETTINGS>(
@@ -117,6 +127,11 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
     maxBodyBytes: int('maxBodyBytes', 1_048_576, 1_024, 64 * 1_048_576),
     nonceMaxAgeMs: int('nonceMaxAgeMs', 3_600_000, 1_000, 7 * 86_400_000),
     logLevel: (logLevel?.value as LogLevel | undefined) ?? 'info',
+    queueMax: int('queueMax', 100, 0, 100_000),
+    queueTimeoutMs: int('queueTimeoutMs', 30_000, 0, 3_600_000),
+    maxAttempts: int('maxAttempts', 3, 1, 20),
+    attemptTimeoutMs: int('attemptTimeoutMs', 120_000, 1_000, 3_600_000),
+    challengeCooldownMs: int('challengeCooldownMs', 1_800_000, 1_000, 7 * 86_400_000),
   };
 }
 

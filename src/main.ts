@@ -1,12 +1,15 @@
 #!/usr/bin/env bun
-// kimi-gateway's entry point: parse the command line, start, stop on a signal. No logic.
+// kimi-gateway's entry point: parse the command line, start, reload on SIGHUP, stop on
+// SIGINT/SIGTERM. No logic.
 
 import { ConfigError, parseCommandLine, renderHelp } from './config.ts';
-import { startGateway } from './gateway.ts';
+import { startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './log.ts';
+import { AccountsFileError } from './pool/accounts-file.ts';
+import { StoreError } from './store/database.ts';
 import { VERSION } from './version.ts';
 
-function main(): void {
+async function main(): Promise<void> {
   let command;
   try {
     command = parseCommandLine(process.argv.slice(2), process.env);
@@ -20,10 +23,14 @@ function main(): void {
 
   const { config } = command;
   const log = createLogger({ level: config.logLevel });
-  let gateway;
+  let gateway: Gateway;
   try {
-    gateway = startGateway(config, log);
+    gateway = await startGateway(config, log);
   } catch (error) {
+    if (error instanceof AccountsFileError || error instanceof StoreError) {
+      console.error(`kimi-gateway: ${error.message}`);
+      process.exit(2);
+    }
     console.error(`kimi-gateway: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
     process.exit(1);
   }
@@ -35,10 +42,12 @@ function main(): void {
   }
   log.info(`kimi-gateway ${VERSION} listening on ${gateway.url}`, {
     upstream: config.upstreamBaseUrl,
+    identities: gateway.pool.size,
     keys: config.apiKeys.length,
-    contextMaxLength: config.contextMaxLength,
+    db: config.dbPath,
   });
 
+  process.on('SIGHUP', () => void gateway.reloadAccounts());
   const stop = (signal: string) => {
     log.info('stopping', { signal });
     void gateway.stop().then(() => process.exit(0));
@@ -47,4 +56,4 @@ function main(): void {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-main();
+await main();

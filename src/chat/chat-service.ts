@@ -1,8 +1,12 @@
-// Serves one chat turn: hands the prompt to an upstream identity and returns the answer,
-// or throws the GatewayError that tells the client what happened.
+// Serves one chat turn: takes an identity from the pool, sends the prompt, and on a
+// failure that another identity might not have (rate limit, challenge, fault, timeout)
+// moves to a different identity — never the same one twice in a request — before any
+// content reaches the client, within the attempt limit and the request's deadline.
 
+import type { IdentityPool } from '../pool/identity-pool.ts';
+import { NoCandidateError } from '../pool/identity-pool.ts';
 import type { KimiClient } from '../upstream/kimi-client.ts';
-import type { UpstreamIdentity } from '../upstream/upstream-identity.ts';
+import type { UpstreamOutcome } from '../upstream/outcome.ts';
 import { newUpstreamSessionId } from '../upstream/session-id.ts';
 import { upstreamError } from './upstream-errors.ts';
 
@@ -11,6 +15,8 @@ export interface ChatJob {
   upstreamModel: string;
   /** The upstream session_id; a fresh one per request when the conversation has none. */
   sessionId?: string;
+  /** The identity that served this conversation before, preferred while eligible. */
+  preferredIdentityId?: string | null;
   signal: AbortSignal;
   /** epoch ms by which the answer must be in */
   deadline: number;
@@ -19,14 +25,20 @@ export interface ChatJob {
 export interface ChatAnswer {
   text: string;
   identityId: string;
+  attempts: number;
+  /** HTTP calls made upstream for this turn, page fetches included. */
   upstreamCalls: number;
 }
 
 export interface ChatServiceDeps {
   client: KimiClient;
-  identity: UpstreamIdentity;
+  pool: IdentityPool;
+  maxAttempts: number;
+  attemptTimeoutMs: number;
   now?: () => number;
 }
+
+const FAILOVER_KINDS = new Set<UpstreamOutcome['kind']>(['rate_limited', 'challenged', 'transient', 'nonce_rejected']);
 
 export class ChatService {
   private readonly now: () => number;
@@ -36,15 +48,39 @@ export class ChatService {
   }
 
   async complete(job: ChatJob): Promise<ChatAnswer> {
-    const { identity, client } = this.deps;
-    const { outcome, upstreamCalls } = await client.send(identity, {
-      prompt: job.prompt,
-      upstreamModel: job.upstreamModel,
-      sessionId: job.sessionId ?? newUpstreamSessionId(),
-      signal: job.signal,
-      timeoutMs: job.deadline - this.now(),
-    });
-    if (outcome.kind === 'ok') return { text: outcome.message, identityId: identity.id, upstreamCalls };
-    throw upstreamError(outcome);
+    const { client, pool, maxAttempts, attemptTimeoutMs } = this.deps;
+    const sessionId = job.sessionId ?? newUpstreamSessionId();
+    const tried = new Set<string>();
+    let lastFailure: Error | null = null;
+    let upstreamCalls = 0;
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      let lease;
+      try {
+        lease = await pool.acquire({ exclude: tried, preferredId: job.preferredIdentityId, signal: job.signal, deadline: job.deadline });
+      } catch (error) {
+        if (error instanceof NoCandidateError) throw lastFailure ?? pool.unavailableError();
+        throw error;
+      }
+      tried.add(lease.member.id);
+      const startedAt = this.now();
+      const budget = Math.min(attemptTimeoutMs, job.deadline - startedAt);
+      const { outcome, upstreamCalls: calls } = await client.send(lease.identity, {
+        prompt: job.prompt,
+        upstreamModel: job.upstreamModel,
+        sessionId,
+        signal: job.signal,
+        timeoutMs: budget,
+        mayRetry: lease.takeExtraCall,
+      });
+      upstreamCalls += calls;
+      pool.release(lease, { outcome, latencyMs: this.now() - startedAt, timeoutCounts: budget >= attemptTimeoutMs });
+      if (outcome.kind === 'ok') return { text: outcome.message, identityId: lease.member.id, attempts: attempt, upstreamCalls };
+
+      const error = upstreamError(outcome);
+      if (!FAILOVER_KINDS.has(outcome.kind) || job.signal.aborted || this.now() >= job.deadline) throw error;
+      lastFailure = error;
+    }
+    throw lastFailure!;
   }
 }

@@ -23,6 +23,8 @@ export interface SendMessage {
   sessionId: string;
   signal: AbortSignal;
   timeoutMs: number;
+  /** Asked before the one retry after a nonce refresh (an extra call against the rpm budget). */
+  mayRetry?: () => boolean;
 }
 
 export interface SendResult {
@@ -61,7 +63,10 @@ export class KimiClient {
       calls++;
       const outcome = await this.postMessage(identity, nonce.nonce, message, deadline - this.now());
       if (outcome.kind !== 'nonce_rejected') return { outcome, upstreamCalls: calls };
-      if (retried) return { outcome: { kind: 'nonce_rejected', detail: `${outcome.detail} (again, with a fresh nonce)` }, upstreamCalls: calls };
+      if (retried) {
+        return { outcome: { kind: 'nonce_rejected', detail: `${outcome.detail} (again, with a fresh nonce)`, afterRefresh: true }, upstreamCalls: calls };
+      }
+      if (message.mayRetry && !message.mayRetry()) return { outcome, upstreamCalls: calls };
       retried = true;
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;

@@ -4,7 +4,7 @@
 export type UpstreamOutcome =
   | { kind: 'ok'; message: string }
   /** The nonce was refused (stale, or bound to other cookies). Not a health failure. */
-  | { kind: 'nonce_rejected'; detail: string }
+  | { kind: 'nonce_rejected'; detail: string; afterRefresh?: boolean }
   /** The site declined this message (too long, empty, bad model...). Retrying will not help. */
   | { kind: 'refused'; reason: string }
   | { kind: 'rate_limited'; retryAfterMs: number | null; detail: string }

@@ -32,9 +32,10 @@ export class UpstreamIdentity {
   /** The single nonce refresh in flight, shared by every request that needs it. */
   pendingRefresh: Promise<NonceResult> | null = null;
 
-  constructor(profile: IdentityProfile, now: () => number = Date.now) {
+  /** `jar` restores persisted cookies; otherwise the profile's cookies seed a new jar. */
+  constructor(profile: IdentityProfile, now: () => number = Date.now, jar?: CookieJar) {
     this.id = profile.id;
-    this.jar = profile.cookies ? CookieJar.fromHeader(profile.cookies, now) : new CookieJar(now);
+    this.jar = jar ?? (profile.cookies ? CookieJar.fromHeader(profile.cookies, now) : new CookieJar(now));
     this.userAgent = profile.userAgent ?? DEFAULT_USER_AGENT;
     this.proxy = profile.proxy;
   }

@@ -1,6 +1,9 @@
 // Starts the real emulator and the real gateway on loopback ports for a test file, and
 // an openai SDK client pointed at the gateway. Stop both in afterAll/afterEach.
 
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { parseCommandLine, type Config } from '../../src/config.ts';
 import { startEmulator } from '../../src/emulator/emulator.ts';
@@ -38,12 +41,17 @@ export function configFor(upstream: string, options: HarnessOptions = {}): Confi
   return cmd.config;
 }
 
-export function startHarness(options: HarnessOptions = {}): Harness {
+/** A fresh SQLite path under the system temp directory. */
+export function tempDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'kimi-gw-test-')), 'gateway.sqlite');
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = startEmulator(options.emulator);
-  const config = configFor(emulator.url, options);
+  const config = configFor(emulator.url, { ...options, env: { DB_PATH: tempDbPath(), ...options.env } });
   const logs: string[] = [];
   const log: Logger = createLogger({ level: 'debug', pretty: false, write: (line) => logs.push(line) });
-  const gateway = startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds });
+  const gateway = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds });
   const openai = new OpenAI({ apiKey: TEST_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
   return {
     emulator,

@@ -10,14 +10,15 @@ const LATENCY_MS = 10_000;
 const harnesses: Harness[] = [];
 afterAll(() => Promise.all(harnesses.map((h) => h.stop())));
 
-const start = (keepAliveMs: string) => {
-  const h = startHarness({ emulator: { latencyMs: LATENCY_MS }, idleTimeoutSeconds: 5, env: { KEEPALIVE_INTERVAL_MS: keepAliveMs } });
+const start = async (keepAliveMs: string) => {
+  const h = await startHarness({ emulator: { latencyMs: LATENCY_MS }, idleTimeoutSeconds: 5, env: { KEEPALIVE_INTERVAL_MS: keepAliveMs } });
   harnesses.push(h);
   return h;
 };
 const slowChat = (stream: boolean) => ({ json: { stream, messages: [{ role: 'user', content: 'take your time' }] } });
 
-async function streamOutcome(h: Harness) {
+async function streamOutcome(harness: Promise<Harness>) {
+  const h = await harness;
   try {
     const { events, comments } = await readSse(await h.call('/v1/chat/completions', slowChat(true)));
     return { completed: events[events.length - 1]?.data === '[DONE]', comments, text: events.map((e) => e.data).join('') };
@@ -30,7 +31,7 @@ test('idle connections: keep-alives save streams, non-streamed answers are exemp
   const [kept, control, plain] = await Promise.all([
     streamOutcome(start('500')),
     streamOutcome(start('25000')),
-    start('500').call('/v1/chat/completions', slowChat(false)).then(async (res) => ({ status: res.status, body: await res.json() })),
+    start('500').then((h) => h.call('/v1/chat/completions', slowChat(false))).then(async (res) => ({ status: res.status, body: await res.json() })),
   ]);
   expect(kept.completed).toBe(true);
   expect(kept.comments).toBeGreaterThanOrEqual(15);

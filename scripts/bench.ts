@@ -1,0 +1,52 @@
+#!/usr/bin/env bun
+// `bun run bench`: runs the benchmark sections in order (or those named by --only).
+// A section is one exported function; add new ones to SECTIONS below.
+
+import { BENCH_USAGE, parseBenchArgs, type BenchCommand } from './bench/args.ts';
+import { runCoreBench } from './bench/core.ts';
+import type { BenchContext, BenchSection } from './bench/types.ts';
+
+const SECTIONS: readonly BenchSection[] = [
+  { name: 'core', description: 'gateway vs emulator alone: throughput, latency, first byte, memory', run: runCoreBench },
+];
+
+const sectionList = SECTIONS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n');
+
+let command: BenchCommand;
+try {
+  command = parseBenchArgs(Bun.argv.slice(2));
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}\n\n${BENCH_USAGE}\n\nSections:\n${sectionList}`);
+  process.exit(2);
+}
+if (command.kind === 'help') {
+  console.log(`${BENCH_USAGE}\n\nSections:\n${sectionList}`);
+  process.exit(0);
+}
+
+const { options } = command;
+const unknown = options.only.filter((name) => !SECTIONS.some((s) => s.name === name));
+if (unknown.length > 0) {
+  console.error(`bench: unknown section(s): ${unknown.join(', ')}\n\nSections:\n${sectionList}`);
+  process.exit(2);
+}
+
+const ctx: BenchContext = {
+  options,
+  root: new URL('..', import.meta.url).pathname,
+  progress: (line) => console.error(line),
+};
+
+let failed = false;
+for (const section of SECTIONS) {
+  if (options.only.length > 0 && !options.only.includes(section.name)) continue;
+  const started = performance.now();
+  try {
+    await section.run(ctx);
+    ctx.progress(`[${section.name}] done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  } catch (error) {
+    failed = true;
+    console.error(`bench: section ${section.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,55 @@
+// Command-line flags of `bun run bench`.
+
+import type { BenchOptions } from './types.ts';
+
+export const BENCH_USAGE = `Usage: bun run bench [options]
+
+Starts the upstream emulator and the gateway as child processes on 127.0.0.1 and
+measures them; prints tables and writes bench-results/<section>.json.
+
+Options:
+  --only A[,B]     run only these sections (see the list below)
+  --duration S     measured seconds per cell (default: 5 s at latency 0, 8 s at 500 ms)
+  --quick          2 s cells with a 0.5 s warm-up
+  --out DIR        results directory (default bench-results)
+  --help           print this help`;
+
+export type BenchCommand = { kind: 'help' } | { kind: 'run'; options: BenchOptions };
+
+export function parseBenchArgs(argv: readonly string[]): BenchCommand {
+  const options: BenchOptions = { only: [], durationS: null, quick: false, outDir: 'bench-results' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '' || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return { kind: 'help' };
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--only':
+        options.only.push(...value().split(',').map((s) => s.trim()).filter((s) => s !== ''));
+        break;
+      case '--duration': {
+        const raw = value();
+        const seconds = Number(raw);
+        if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new Error(`--duration must be a number of seconds in (0, 3600], got "${raw}"`);
+        options.durationS = seconds;
+        break;
+      }
+      case '--out':
+        options.outDir = value();
+        break;
+      default:
+        throw new Error(`unknown option: ${arg}`);
+    }
+  }
+  return { kind: 'run', options };
+}

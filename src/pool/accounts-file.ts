@@ -1,0 +1,129 @@
+// Reads and validates the account pool file. Every problem names the identity, the
+// field and what is wrong; nothing in an error repeats a cookie or a proxy password.
+
+import { BUILTIN_DEFAULTS, type IdentityConfig } from './identity-config.ts';
+
+export class AccountsFileError extends Error {
+  override name = 'AccountsFileError';
+}
+
+const IDENTITY_FIELDS = new Set(['id', 'cookies', 'userAgent', 'proxy', 'weight', 'maxConcurrent', 'rpm', 'enabled']);
+const DEFAULT_FIELDS = new Set(['weight', 'maxConcurrent', 'rpm', 'enabled', 'userAgent']);
+/** Keys starting with these are documentation (accounts.example.json uses "_comment"). */
+const isCommentKey = (key: string) => key.startsWith('_') || key.startsWith('$');
+
+export async function loadAccountsFile(path: string): Promise<IdentityConfig[]> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new AccountsFileError(`${path}: file not found (ACCOUNTS_FILE / --accounts)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch (error) {
+    throw new AccountsFileError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseAccounts(json, path);
+}
+
+export function parseAccounts(json: unknown, source: string): IdentityConfig[] {
+  const fail = (where: string, problem: string): never => {
+    throw new AccountsFileError(`${source}: ${where}: ${problem}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('top level', 'must be an object with "identities"');
+  const root = json as Record<string, unknown>;
+  for (const key of Object.keys(root)) {
+    if (key !== 'defaults' && key !== 'identities' && !isCommentKey(key)) fail(`"${key}"`, 'unknown top-level field (expected "defaults", "identities")');
+  }
+  const defaults = readDefaults(root.defaults, fail);
+  if (!Array.isArray(root.identities) || root.identities.length === 0) fail('"identities"', 'must be a non-empty array');
+  const seen = new Set<string>();
+  return (root.identities as unknown[]).map((entry, index) => {
+    const at = `identities[${index}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail(at, 'must be an object');
+    const e = entry as Record<string, unknown>;
+    if (typeof e.id !== 'string' || e.id.trim() === '') return fail(at, '"id" is required (a non-empty string)');
+    const id = e.id.trim();
+    const where = `identity "${id}"`;
+    if (seen.has(id)) fail(where, 'the id is used twice');
+    seen.add(id);
+    for (const key of Object.keys(e)) if (!IDENTITY_FIELDS.has(key) && !isCommentKey(key)) fail(where, `unknown field "${key}"`);
+    const config: IdentityConfig = {
+      id,
+      weight: readNumber(e.weight, `${where}: "weight"`, defaults.weight, { min: 0.001, integer: false }, fail),
+      maxConcurrent: readNumber(e.maxConcurrent, `${where}: "maxConcurrent"`, defaults.maxConcurrent, { min: 1, integer: true }, fail),
+      rpm: readNumber(e.rpm, `${where}: "rpm"`, defaults.rpm, { min: 0, integer: true }, fail),
+      enabled: readBoolean(e.enabled, `${where}: "enabled"`, defaults.enabled, fail),
+    };
+    const cookies = readString(e.cookies, `${where}: "cookies"`, fail);
+    if (cookies !== undefined) {
+      if (!/^[^=;\s]+=/.test(cookies.trim())) fail(where, '"cookies" must look like "name=value; other=value" (copy the Cookie header from the browser)');
+      config.cookies = cookies;
+    }
+    const userAgent = readString(e.userAgent, `${where}: "userAgent"`, fail) ?? defaults.userAgent;
+    if (userAgent !== undefined) config.userAgent = userAgent;
+    const proxy = readString(e.proxy, `${where}: "proxy"`, fail);
+    if (proxy !== undefined) config.proxy = checkProxy(proxy, where, fail);
+    return config;
+  });
+}
+
+type Fail = (where: string, problem: string) => never;
+
+function readDefaults(value: unknown, fail: Fail) {
+  const d = { ...BUILTIN_DEFAULTS, userAgent: undefined as string | undefined };
+  if (value === undefined) return d;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('"defaults"', 'must be an object');
+  const v = value as Record<string, unknown>;
+  for (const key of Object.keys(v)) if (!DEFAULT_FIELDS.has(key) && !isCommentKey(key)) fail('"defaults"', `unknown field "${key}"`);
+  return {
+    weight: readNumber(v.weight, '"defaults.weight"', d.weight, { min: 0.001, integer: false }, fail),
+    maxConcurrent: readNumber(v.maxConcurrent, '"defaults.maxConcurrent"', d.maxConcurrent, { min: 1, integer: true }, fail),
+    rpm: readNumber(v.rpm, '"defaults.rpm"', d.rpm, { min: 0, integer: true }, fail),
+    enabled: readBoolean(v.enabled, '"defaults.enabled"', d.enabled, fail),
+    userAgent: readString(v.userAgent, '"defaults.userAgent"', fail),
+  };
+}
+
+function readNumber(value: unknown, what: string, fallback: number, rule: { min: number; integer: boolean }, fail: Fail): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || (rule.integer && !Number.isInteger(value))) {
+    return fail(what, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function readBoolean(value: unknown, what: string, fallback: boolean, fail: Fail): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') return fail(what, `must be true or false (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** Strings only; the value itself is never echoed (it may be a secret). */
+function readString(value: unknown, what: string, fail: Fail): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') return fail(what, `must be a string (got a ${typeof value})`);
+  return value;
+}
+
+function checkProxy(proxy: string, where: string, fail: Fail): string {
+  let url: URL;
+  try {
+    url = new URL(proxy);
+  } catch {
+    return fail(where, '"proxy" is not a URL (expected http://user:pass@host:port)');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(where, `"proxy" must be an http:// or https:// URL (got ${url.protocol})`);
+  return proxy;
+}
+
+/** A proxy URL without its password, for admin output and logs. */
+export function redactProxy(proxy: string | undefined): string | null {
+  if (!proxy) return null;
+  try {
+    const url = new URL(proxy);
+    if (url.password) url.password = '***';
+    if (url.username) url.username = '***';
+    return url.href;
+  } catch {
+    return '***';
+  }
+}

@@ -1,0 +1,160 @@
+// One identity's health: exactly one state, with its reason and the time it was
+// entered. Outcomes move it: rate limits cool it (never shortening a cooldown), a
+// challenge takes it out until an operator acts or a long cooldown ends, repeated
+// transient faults eject it for a growing time; challenged and ejected identities come
+// back through one probe request. Pure logic on an injected clock; serialisable.
+
+import { backoffDelay } from './backoff.ts';
+
+export type HealthState =
+  | { kind: 'ready'; since: number; reason: string }
+  | { kind: 'cooling'; since: number; until: number; reason: string }
+  | { kind: 'challenged'; since: number; until: number; reason: string }
+  | { kind: 'ejected'; since: number; until: number; reason: string }
+  | { kind: 'disabled'; since: number; reason: string };
+
+export type HealthKind = HealthState['kind'];
+
+export interface HealthPolicy {
+  /** Consecutive transient faults that eject an identity. */
+  ejectAfter: number;
+  ejectBaseMs: number;
+  ejectMaxMs: number;
+  /** How long a challenged identity stays out before one probe. */
+  challengeCooldownMs: number;
+  /** Cooldown after a 429 without Retry-After: backoff from this base. */
+  rateLimitBaseMs: number;
+  rateLimitMaxMs: number;
+  random?: () => number;
+}
+
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
+  ejectAfter: 3,
+  ejectBaseMs: 30_000,
+  ejectMaxMs: 30 * 60_000,
+  challengeCooldownMs: 30 * 60_000,
+  rateLimitBaseMs: 10_000,
+  rateLimitMaxMs: 10 * 60_000,
+};
+
+/** Health-relevant results of one attempt (nonce rejections, refusals, cancels are not). */
+export type HealthEvent =
+  | { kind: 'success' }
+  | { kind: 'rate_limited'; retryAfterMs: number | null; detail: string }
+  | { kind: 'challenged'; detail: string }
+  | { kind: 'fault'; detail: string };
+
+export interface HealthSnapshot {
+  state: HealthState;
+  consecutiveFaults: number;
+  rateLimitStreak: number;
+  ejections: number;
+}
+
+export class IdentityHealth {
+  state: HealthState;
+  private consecutiveFaults = 0;
+  private rateLimitStreak = 0;
+  private ejections = 0;
+  private lastEjectedAt = -Infinity;
+  /** A probe request is out: nobody else may use a challenged/ejected identity meanwhile. */
+  probing = false;
+
+  constructor(private readonly policy: HealthPolicy, now: number, snapshot?: HealthSnapshot) {
+    this.state = snapshot?.state ?? { kind: 'ready', since: now, reason: 'started' };
+    if (snapshot) {
+      this.consecutiveFaults = snapshot.consecutiveFaults;
+      this.rateLimitStreak = snapshot.rateLimitStreak;
+      this.ejections = snapshot.ejections;
+    }
+  }
+
+  snapshot(): HealthSnapshot {
+    return { state: this.state, consecutiveFaults: this.consecutiveFaults, rateLimitStreak: this.rateLimitStreak, ejections: this.ejections };
+  }
+
+  /** May serve a request now: ready, a cooldown that ended, or due for its probe. */
+  isAvailable(now: number): boolean {
+    const s = this.state;
+    switch (s.kind) {
+      case 'ready':
+        return true;
+      case 'cooling':
+        return now >= s.until;
+      case 'challenged':
+      case 'ejected':
+        return now >= s.until && !this.probing;
+      case 'disabled':
+        return false;
+    }
+  }
+
+  /** The next request is a probe (half-open). */
+  needsProbe(now: number): boolean {
+    return (this.state.kind === 'challenged' || this.state.kind === 'ejected') && now >= this.state.until;
+  }
+
+  /** When the identity can serve again, or null if only an operator can bring it back. */
+  availableAt(now: number): number | null {
+    const s = this.state;
+    if (s.kind === 'ready') return now;
+    if (s.kind === 'disabled') return null;
+    return Math.max(now, s.until);
+  }
+
+  /** Applies an attempt's result; returns true when the state kind changed. */
+  record(event: HealthEvent, now: number): boolean {
+    const before = this.state.kind;
+    this.probing = false;
+    if (this.state.kind === 'disabled') return false;
+    switch (event.kind) {
+      case 'success':
+        // Ejection times grow only while faults keep recurring; a long healthy spell resets them.
+        if (now - this.lastEjectedAt > this.policy.ejectMaxMs) this.ejections = 0;
+        this.consecutiveFaults = 0;
+        this.rateLimitStreak = 0;
+        if (before !== 'ready') this.state = { kind: 'ready', since: now, reason: `recovered from ${before}` };
+        break;
+      case 'rate_limited': {
+        const delay = event.retryAfterMs ?? backoffDelay(this.rateLimitStreak, this.backoff(this.policy.rateLimitBaseMs, this.policy.rateLimitMaxMs));
+        this.rateLimitStreak++;
+        const current = this.state.kind === 'cooling' ? this.state.until : 0;
+        this.state = { kind: 'cooling', since: now, until: Math.max(current, now + delay), reason: `rate limited: ${event.detail}` };
+        break;
+      }
+      case 'challenged':
+        this.state = { kind: 'challenged', since: now, until: now + this.policy.challengeCooldownMs, reason: event.detail };
+        break;
+      case 'fault': {
+        this.consecutiveFaults++;
+        const wasProbe = before === 'ejected';
+        if (wasProbe || this.consecutiveFaults >= this.policy.ejectAfter) {
+          const duration = Math.min(this.policy.ejectMaxMs, this.policy.ejectBaseMs * 2 ** this.ejections);
+          this.ejections++;
+          this.lastEjectedAt = now;
+          this.state = { kind: 'ejected', since: now, until: now + duration, reason: `${this.consecutiveFaults} faults in a row, last: ${event.detail}` };
+        }
+        break;
+      }
+    }
+    return this.state.kind !== before;
+  }
+
+  disable(reason: string, now: number): void {
+    this.probing = false;
+    this.state = { kind: 'disabled', since: now, reason };
+  }
+
+  /** Operator action (or new cookies): back in rotation, history forgotten. */
+  enable(reason: string, now: number): void {
+    this.probing = false;
+    this.consecutiveFaults = 0;
+    this.rateLimitStreak = 0;
+    this.ejections = 0;
+    this.state = { kind: 'ready', since: now, reason };
+  }
+
+  private backoff(baseMs: number, maxMs: number) {
+    return { baseMs, maxMs, random: this.policy.random };
+  }
+}

@@ -1,0 +1,362 @@
+// IdentityPool: hands out identities for requests and learns from how they went.
+// acquire() picks the healthiest eligible identity or waits in a bounded first-come
+// queue; release() feeds the outcome back into health, limits and load, persists state
+// changes and wakes waiters. Reload keeps identities by id with their state.
+
+import { ClientGoneError, type GatewayError } from '../errors.ts';
+import type { IdentityStateRepo } from '../store/identity-state-repo.ts';
+import type { UpstreamOutcome } from '../upstream/outcome.ts';
+import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
+import { IdentityHealth, type HealthEvent, type HealthPolicy } from './health.ts';
+import type { IdentityConfig } from './identity-config.ts';
+import { pickIdentity, WeightedMembers } from './pick-identity.ts';
+import type { PoolListener } from './pool-events.ts';
+import { noIdentityError } from './pool-errors.ts';
+import { PoolMember } from './pool-member.ts';
+import { restoreMember, snapshotForStore } from './pool-persistence.ts';
+
+export interface PoolOptions {
+  identities: readonly IdentityConfig[];
+  policy: HealthPolicy;
+  queueMax: number;
+  queueTimeoutMs: number;
+  repo?: IdentityStateRepo;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface AcquireOptions {
+  exclude?: ReadonlySet<string>;
+  preferredId?: string | null;
+  signal: AbortSignal;
+  deadline: number;
+}
+
+export interface Lease {
+  member: PoolMember;
+  identity: UpstreamIdentity;
+  probe: boolean;
+  startedAt: number;
+  /** Takes one more call from the identity's rpm budget (a nonce retry); false if none is left. */
+  takeExtraCall(): boolean;
+}
+
+export interface ReleaseInfo {
+  outcome: UpstreamOutcome;
+  latencyMs: number;
+  /** False when a timeout was the request's deadline, not the identity's slowness. */
+  timeoutCounts: boolean;
+}
+
+interface Waiter {
+  options: AcquireOptions;
+  enqueuedAt: number;
+  resolve(lease: Lease): void;
+  reject(error: Error): void;
+}
+
+export class IdentityPool {
+  private members: PoolMember[] = [];
+  private weighted = new WeightedMembers([]);
+  private readonly queue: Waiter[] = [];
+  private readonly listeners: PoolListener[] = [];
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: PoolOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.setMembers(options.identities.map((c) => this.createMember(c)));
+  }
+
+  onEvent(listener: PoolListener): void {
+    this.listeners.push(listener);
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  list(): readonly PoolMember[] {
+    return this.members;
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Picks an identity now, or waits in the queue; throws when none can be had. */
+  acquire(options: AcquireOptions): Promise<Lease> {
+    if (options.signal.aborted) return Promise.reject(new ClientGoneError());
+    const now = this.now();
+    const member = this.pick(options, now);
+    if (member) return Promise.resolve(this.lease(member, now, 0));
+    if (!this.anyoneCouldServe(options.exclude)) return Promise.reject(new NoCandidateError());
+    if (this.queue.length >= this.options.queueMax) return Promise.reject(noIdentityError(this.members, now, 'queue_full'));
+    return this.enqueue(options, now);
+  }
+
+  /** The error for "nobody can take requests" (every identity challenged, disabled or gone). */
+  unavailableError(): GatewayError {
+    return noIdentityError(this.members, this.now(), 'wait_timeout');
+  }
+
+  release(lease: Lease, info: ReleaseInfo): void {
+    const { member } = lease;
+    const now = this.now();
+    member.inFlight--;
+    member.health.probing = false;
+    member.counters.requests++;
+    const { outcome } = info;
+    if (outcome.kind === 'ok') {
+      member.counters.successes++;
+      member.load.observeLatency(info.latencyMs, now);
+    } else if (outcome.kind !== 'cancelled') {
+      member.counters.failures[outcome.kind] = (member.counters.failures[outcome.kind] ?? 0) + 1;
+      member.lastError = { kind: outcome.kind, detail: 'detail' in outcome ? outcome.detail : outcome.kind === 'refused' ? outcome.reason : '', at: now };
+    }
+    const event = healthEvent(info);
+    if (event) member.load.observeResult(event.kind !== 'success', now);
+    const before = member.health.state.kind;
+    const changed = event ? member.health.record(event, now) : false;
+    this.emit({ type: 'outcome', id: member.id, kind: outcome.kind, latencyMs: info.latencyMs });
+    if (changed) this.emit({ type: 'state', id: member.id, from: before, to: member.health.state.kind, reason: member.health.state.reason });
+    this.persist(member, changed);
+    if (member.removed && member.inFlight === 0) this.dropRemoved();
+    this.drain();
+  }
+
+  disable(id: string, reason = 'disabled by operator'): boolean {
+    return this.operate(id, (m, now) => m.health.disable(reason, now));
+  }
+
+  enable(id: string, reason = 'enabled by operator'): boolean {
+    return this.operate(id, (m, now) => m.health.enable(reason, now));
+  }
+
+  /** Applies a new account list: ids kept keep their state, new ones join, removed ones drain. */
+  reload(identities: readonly IdentityConfig[]): { added: string[]; removed: string[]; kept: string[] } {
+    const byId = new Map(this.members.map((m) => [m.id, m]));
+    const next: PoolMember[] = [];
+    const added: string[] = [];
+    const kept: string[] = [];
+    for (const config of identities) {
+      const existing = byId.get(config.id);
+      if (existing && !existing.removed) {
+        byId.delete(config.id);
+        this.reconfigure(existing, config);
+        next.push(existing);
+        kept.push(config.id);
+      } else {
+        next.push(this.createMember(config));
+        added.push(config.id);
+      }
+    }
+    const removed: string[] = [];
+    for (const m of byId.values()) {
+      m.removed = true;
+      removed.push(m.id);
+      if (m.inFlight > 0) next.push(m); // finishes its requests, then is dropped
+    }
+    this.setMembers(next);
+    this.emit({ type: 'reloaded', added, removed, kept });
+    this.drain();
+    return { added, removed, kept };
+  }
+
+  /** Saves every identity's state (shutdown). */
+  flush(): void {
+    this.options.repo?.saveMany(this.members.map((m) => snapshotForStore(m, this.now())));
+  }
+
+  close(): void {
+    clearTimeout(this.wakeTimer);
+    this.flush();
+  }
+
+  private pick(options: AcquireOptions, now: number): PoolMember | null {
+    return pickIdentity(this.weighted, { now, exclude: options.exclude, preferredId: options.preferredId, random: this.random });
+  }
+
+  private lease(member: PoolMember, now: number, waitedMs: number): Lease {
+    const probe = member.health.needsProbe(now);
+    if (probe) member.health.probing = true;
+    member.inFlight++;
+    member.window.record(now);
+    this.emit({ type: 'picked', id: member.id, probe, waitedMs });
+    return {
+      member,
+      identity: member.upstream,
+      probe,
+      startedAt: now,
+      takeExtraCall: () => {
+        const t = this.now();
+        if (!member.window.hasRoom(t)) return false;
+        member.window.record(t);
+        return true;
+      },
+    };
+  }
+
+  /** Could any identity outside `exclude` serve at some point without an operator? */
+  private anyoneCouldServe(exclude: ReadonlySet<string> | undefined): boolean {
+    const now = this.now();
+    return this.members.some((m) => {
+      if (m.removed || exclude?.has(m.id)) return false;
+      const kind = m.health.state.kind;
+      return kind !== 'disabled' && (kind !== 'challenged' || m.health.isAvailable(now));
+    });
+  }
+
+  private enqueue(options: AcquireOptions, now: number): Promise<Lease> {
+    return new Promise<Lease>((resolve, reject) => {
+      const waitMs = Math.max(0, Math.min(this.options.queueTimeoutMs, options.deadline - now));
+      const cleanup = () => {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', onAbort);
+        const i = this.queue.indexOf(waiter);
+        if (i >= 0) this.queue.splice(i, 1);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new ClientGoneError());
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(noIdentityError(this.members, this.now(), 'wait_timeout'));
+      }, waitMs);
+      const waiter: Waiter = {
+        options,
+        enqueuedAt: now,
+        resolve: (lease) => {
+          cleanup();
+          resolve(lease);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(waiter);
+      this.scheduleWake();
+    });
+  }
+
+  /** Serves waiters in arrival order; one that cannot be served does not block the next. */
+  private drain(): void {
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    const now = this.now();
+    for (const waiter of [...this.queue]) {
+      if (!this.anyoneCouldServe(waiter.options.exclude)) {
+        waiter.reject(new NoCandidateError());
+        continue;
+      }
+      const member = this.pick(waiter.options, now);
+      if (member) waiter.resolve(this.lease(member, now, now - waiter.enqueuedAt));
+    }
+    this.scheduleWake();
+  }
+
+  /** Wakes the queue when time alone (a cooldown, the rpm window) frees an identity. */
+  private scheduleWake(): void {
+    if (this.queue.length === 0 || this.wakeTimer) return;
+    const now = this.now();
+    let soonest = Infinity;
+    for (const m of this.members) {
+      if (m.inFlight >= m.config.maxConcurrent) continue;
+      const at = m.eligibleByTimeAt(now);
+      if (at !== null && at < soonest) soonest = at;
+    }
+    if (!Number.isFinite(soonest)) return;
+    this.wakeTimer = setTimeout(() => this.drain(), Math.max(1, soonest - now + 1));
+  }
+
+  private operate(id: string, action: (m: PoolMember, now: number) => void): boolean {
+    const member = this.members.find((m) => m.id === id && !m.removed);
+    if (!member) return false;
+    const now = this.now();
+    const before = member.health.state.kind;
+    action(member, now);
+    this.emit({ type: 'state', id, from: before, to: member.health.state.kind, reason: member.health.state.reason });
+    this.persist(member, true);
+    this.drain();
+    return true;
+  }
+
+  private createMember(config: IdentityConfig): PoolMember {
+    const now = this.now();
+    const stored = this.options.repo?.load(config.id) ?? null;
+    const member = restoreMember(config, stored, this.options.policy, now, this.now);
+    if (!config.enabled && member.health.state.kind !== 'disabled') member.health.disable('disabled in the account file', now);
+    return member;
+  }
+
+  private reconfigure(member: PoolMember, config: IdentityConfig): void {
+    const now = this.now();
+    const cookiesChanged = (config.cookies ?? '') !== (member.config.cookies ?? '');
+    const transportChanged = cookiesChanged || config.userAgent !== member.config.userAgent || config.proxy !== member.config.proxy;
+    if (transportChanged) {
+      member.upstream = new UpstreamIdentity({ id: config.id, cookies: config.cookies, userAgent: config.userAgent, proxy: config.proxy }, this.now);
+    }
+    member.window.setLimit(config.rpm);
+    if (!config.enabled && member.health.state.kind !== 'disabled') member.health.disable('disabled in the account file', now);
+    else if (config.enabled && member.config.enabled === false && member.health.state.kind === 'disabled') member.health.enable('enabled in the account file', now);
+    else if (cookiesChanged && member.health.state.kind === 'challenged') member.health.enable('new cookies in the account file', now);
+    member.config = config;
+    this.persist(member, true);
+  }
+
+  private setMembers(members: PoolMember[]): void {
+    this.members = members;
+    this.weighted = new WeightedMembers(members.filter((m) => !m.removed));
+  }
+
+  private dropRemoved(): void {
+    this.setMembers(this.members.filter((m) => !m.removed || m.inFlight > 0));
+  }
+
+  private persist(member: PoolMember, force: boolean): void {
+    const repo = this.options.repo;
+    if (!repo) return;
+    const cookies = member.upstream.jar.header();
+    const nonce = member.upstream.nonce?.value ?? '';
+    if (!force && cookies === member.persisted.cookies && nonce === member.persisted.nonce) return;
+    repo.saveMany([snapshotForStore(member, this.now())]);
+    member.persisted = { cookies, nonce };
+  }
+
+  private emit(event: Parameters<PoolListener>[0]): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** No identity outside the request's already-tried set can serve: the caller reports its last failure. */
+export class NoCandidateError extends Error {
+  override name = 'NoCandidateError';
+  constructor() {
+    super('no untried identity can serve this request');
+  }
+}
+
+function healthEvent({ outcome, timeoutCounts }: ReleaseInfo): HealthEvent | null {
+  switch (outcome.kind) {
+    case 'ok':
+      return { kind: 'success' };
+    case 'rate_limited':
+      return { kind: 'rate_limited', retryAfterMs: outcome.retryAfterMs, detail: outcome.detail };
+    case 'challenged':
+      return { kind: 'challenged', detail: outcome.detail };
+    case 'transient':
+      return outcome.timedOut && !timeoutCounts ? null : { kind: 'fault', detail: outcome.detail };
+    case 'nonce_rejected':
+      // Rejected again right after a fresh nonce: these cookies are not accepted.
+      return outcome.afterRefresh ? { kind: 'fault', detail: outcome.detail } : null;
+    case 'refused':
+    case 'protocol':
+    case 'cancelled':
+      return null;
+  }
+}

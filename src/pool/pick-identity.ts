@@ -1,0 +1,69 @@
+// pickIdentity: the conversation's own identity while it is eligible; otherwise the
+// power of two random choices: sample two eligible identities in proportion to their
+// weight, keep the one with the lower load score. Sampling tries a few random draws
+// first (O(log n) each) and scans only when most identities are ineligible.
+
+import type { PoolMember } from './pool-member.ts';
+
+export interface PickOptions {
+  now: number;
+  exclude?: ReadonlySet<string>;
+  preferredId?: string | null;
+  random?: () => number;
+}
+
+const RANDOM_DRAWS = 8;
+
+/** Members with cumulative weights, rebuilt when the pool changes. */
+export class WeightedMembers {
+  readonly cumulative: number[];
+  readonly total: number;
+
+  constructor(readonly members: readonly PoolMember[]) {
+    let sum = 0;
+    this.cumulative = members.map((m) => (sum += m.config.weight));
+    this.total = sum;
+  }
+
+  draw(random: () => number): PoolMember {
+    const target = random() * this.total;
+    let lo = 0;
+    let hi = this.cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.cumulative[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.members[lo]!;
+  }
+}
+
+export function pickIdentity(pool: WeightedMembers, options: PickOptions): PoolMember | null {
+  const { now, exclude, preferredId, random = Math.random } = options;
+  const usable = (m: PoolMember) => !exclude?.has(m.id) && m.isEligible(now);
+  if (preferredId) {
+    const preferred = pool.members.find((m) => m.id === preferredId);
+    if (preferred && usable(preferred)) return preferred;
+  }
+  if (pool.members.length === 0) return null;
+
+  let first: PoolMember | null = null;
+  for (let i = 0; i < RANDOM_DRAWS; i++) {
+    const m = pool.draw(random);
+    if (!usable(m) || m === first) continue;
+    if (!first) first = m;
+    else return lowerScore(first, m);
+  }
+  const eligible = pool.members.filter(usable);
+  if (eligible.length <= 1) return eligible[0] ?? null;
+  const subset = new WeightedMembers(eligible);
+  const a = subset.draw(random);
+  let b = subset.draw(random);
+  for (let i = 0; b === a && i < RANDOM_DRAWS; i++) b = subset.draw(random);
+  if (b === a) b = eligible.find((m) => m !== a)!;
+  return lowerScore(a, b);
+}
+
+function lowerScore(a: PoolMember, b: PoolMember): PoolMember {
+  return b.load.score(b.inFlight) < a.load.score(a.inFlight) ? b : a;
+}

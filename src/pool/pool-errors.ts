@@ -1,0 +1,34 @@
+// Why no identity could take a request, in OpenAI's shape: 429 with the soonest
+// recovery when identities are only cooling or busy, 503 when none can serve at all.
+
+import { GatewayError } from '../errors.ts';
+import type { PoolMember } from './pool-member.ts';
+
+export function noIdentityError(members: readonly PoolMember[], now: number, why: 'queue_full' | 'wait_timeout'): GatewayError {
+  const live = members.filter((m) => !m.removed);
+  const counts = new Map<string, number>();
+  for (const m of live) {
+    const kind = m.health.isAvailable(now) ? (m.window.hasRoom(now) ? 'busy' : 'at its rpm limit') : m.health.state.kind;
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  const summary = [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  const lead = why === 'queue_full' ? 'The request queue is full' : 'No identity freed up in time';
+  const out = live.every((m) => m.health.state.kind === 'challenged' || m.health.state.kind === 'disabled');
+  if (out) {
+    return new GatewayError({
+      status: 503,
+      type: 'upstream_error',
+      message: `No upstream identity can serve: every identity is challenged by Cloudflare or disabled (${summary}). The operator must refresh cookies or enable identities.`,
+      errorCode: 'no_identity_available',
+    });
+  }
+  const soonest = live.map((m) => m.eligibleByTimeAt(now)).filter((t): t is number => t !== null).reduce((a, b) => Math.min(a, b), Infinity);
+  const seconds = Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - now) / 1000)) : 1;
+  return new GatewayError({
+    status: 429,
+    type: 'rate_limit_error',
+    message: `${lead}: all upstream identities are cooling down or busy (${summary}). Retry after ${seconds} s.`,
+    errorCode: 'identities_busy',
+    headers: { 'Retry-After': String(seconds) },
+  });
+}

@@ -1,0 +1,13 @@
+// What the pool tells the rest of the process (logs now, metrics later). The pool never
+// imports a logger: listeners subscribe.
+
+import type { UpstreamOutcomeKind } from '../upstream/outcome.ts';
+import type { HealthKind } from './health.ts';
+
+export type PoolEvent =
+  | { type: 'picked'; id: string; probe: boolean; waitedMs: number }
+  | { type: 'outcome'; id: string; kind: UpstreamOutcomeKind; latencyMs: number }
+  | { type: 'state'; id: string; from: HealthKind; to: HealthKind; reason: string }
+  | { type: 'reloaded'; added: string[]; removed: string[]; kept: string[] };
+
+export type PoolListener = (event: PoolEvent) => void;

@@ -1,0 +1,50 @@
+// One identity inside the pool: its config, its upstream state (cookies, nonce), its
+// health, its limits and its load. Eligibility is decided here.
+
+import type { UpstreamIdentity } from '../upstream/upstream-identity.ts';
+import type { UpstreamOutcomeKind } from '../upstream/outcome.ts';
+import type { IdentityHealth } from './health.ts';
+import type { IdentityConfig } from './identity-config.ts';
+import { LoadScore } from './load-score.ts';
+import { RateWindow } from './rate-window.ts';
+
+export interface MemberCounters {
+  requests: number;
+  successes: number;
+  failures: Partial<Record<UpstreamOutcomeKind, number>>;
+}
+
+export class PoolMember {
+  inFlight = 0;
+  /** Removed by a reload: finishes its in-flight requests, takes no new ones. */
+  removed = false;
+  readonly window: RateWindow;
+  readonly load = new LoadScore();
+  readonly counters: MemberCounters = { requests: 0, successes: 0, failures: {} };
+  lastError: { kind: UpstreamOutcomeKind; detail: string; at: number } | null = null;
+  /** Cookie header and nonce as last persisted, to know when to save again. */
+  persisted = { cookies: '', nonce: '' };
+
+  constructor(
+    public config: IdentityConfig,
+    public upstream: UpstreamIdentity,
+    readonly health: IdentityHealth,
+  ) {
+    this.window = new RateWindow(config.rpm);
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  isEligible(now: number): boolean {
+    return !this.removed && this.inFlight < this.config.maxConcurrent && this.health.isAvailable(now) && this.window.hasRoom(now);
+  }
+
+  /** When time alone (not a release) makes it eligible; null = never without an operator. */
+  eligibleByTimeAt(now: number): number | null {
+    if (this.removed) return null;
+    const healthAt = this.health.availableAt(now);
+    return healthAt === null ? null : Math.max(healthAt, this.window.nextFreeAt(now));
+  }
+}
