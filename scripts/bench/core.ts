@@ -19,6 +19,16 @@ export const BENCH_API_KEY = 'bench-key';
 export const BENCH_MODEL = 'kimi-k2-instruct-0905';
 
 const WARMUP_REQUESTS = 20;
+
+/**
+ * The gateway runs with one identity allowed as many concurrent upstream calls as the
+ * largest concurrency measured, so this section measures the gateway's own cost, not the
+ * pool's per-identity limit (the built-in anonymous identity allows 4 at once, which caps
+ * throughput at 4 / upstream latency; the pool's behaviour belongs to its own section).
+ */
+export function coreAccountsFile(maxConcurrent: number): string {
+  return `${JSON.stringify({ identities: [{ id: 'bench', maxConcurrent }] }, null, 2)}\n`;
+}
 const SETTLE_MS = 2_000;
 
 // The issue's targets.
@@ -64,7 +74,16 @@ export async function runCoreBench(ctx: BenchContext): Promise<void> {
   const nextMessage = (): string => `bench message ${messageSeq++}`;
   try {
     const emulator = await startEmulatorProcess(group, { cwd: ctx.root, latencyMs: 0, replyLength: REPLY_LENGTH });
-    const gateway = await startGatewayProcess(group, { cwd: ctx.root, upstream: emulator.url, apiKey: BENCH_API_KEY, dbPath: join(tmp, 'bench.sqlite') });
+    const accountsPath = join(tmp, 'accounts.json');
+    const maxConcurrent = Math.max(...CORE_CONCURRENCY);
+    await Bun.write(accountsPath, coreAccountsFile(maxConcurrent));
+    const gateway = await startGatewayProcess(group, {
+      cwd: ctx.root,
+      upstream: emulator.url,
+      apiKey: BENCH_API_KEY,
+      dbPath: join(tmp, 'bench.sqlite'),
+      extraArgs: ['--accounts', accountsPath],
+    });
     ctx.progress(`[core] emulator ${emulator.url} (pid ${emulator.pid}), gateway ${gateway.url} (pid ${gateway.pid})`);
     const target: GatewayTarget = { url: gateway.url, apiKey: BENCH_API_KEY, model: BENCH_MODEL, replyLength: REPLY_LENGTH };
 
@@ -123,6 +142,7 @@ export async function runCoreBench(ctx: BenchContext): Promise<void> {
         warmupRequestsBeforeIdleRss: WARMUP_REQUESTS,
         settleMsBeforeRss: SETTLE_MS,
         model: BENCH_MODEL,
+        gatewayIdentities: [{ id: 'bench', maxConcurrent: Math.max(...CORE_CONCURRENCY) }],
       },
       processes: {
         gateway: { pid: gateway.pid, url: gateway.url },
@@ -156,6 +176,11 @@ function logCell(ctx: BenchContext, cell: CoreCell): CoreCell {
       `${fmtRate(s.throughputRps).padStart(6)} req/s  p50 ${fmtMs(s.latencyMs?.p50)} ms  p99 ${fmtMs(s.latencyMs?.p99)} ms  errors ${s.errors}`,
   );
   return cell;
+}
+
+function describeErrors(cell: CoreCell): string {
+  const kinds = Object.entries(cell.stats.errorKinds).map(([kind, n]) => `${kind} × ${n}`);
+  return `${label(cell)}, latency ${cell.latencyMs} ms, c=${cell.stats.concurrency}: ${kinds.join(', ')}`;
 }
 
 function label(cell: CoreCell): string {
@@ -234,6 +259,7 @@ export function renderCoreReport(
   upstream: UpstreamSummary,
   checks: readonly TargetCheck[],
 ): string {
+  const errorNotes: string[] = [];
   const rows = cells.map((cell) => {
     const s = cell.stats;
     const ceiling = findCell(cells, 'emulator', 'direct', cell.latencyMs, s.concurrency);
@@ -254,7 +280,7 @@ export function renderCoreReport(
       fmtMs(s.ttfcMs?.p50),
       fmtMs(s.ttfcMs?.p99),
       String(s.requests),
-      s.errors === 0 ? '0' : `${s.errors} (${Object.entries(s.errorKinds).map(([k, n]) => `${k}: ${n}`).join(', ')})`,
+      s.errors === 0 ? '0' : `${s.errors} [${errorNotes.push(`[${errorNotes.length + 1}] ${describeErrors(cell)}`)}]`,
     ];
   });
   const memory = (name: string, m: MemorySnapshot): string =>
@@ -267,6 +293,8 @@ export function renderCoreReport(
     '',
     'vs emu = gateway req/s ÷ emulator-alone req/s at the same latency and concurrency; Δp50 = gateway p50 − emulator-alone p50.',
     'Non-stream and emulator-alone answers are one JSON object, so their TTFC is the full latency.',
+    `The gateway runs with one upstream identity allowed ${Math.max(...CORE_CONCURRENCY)} concurrent calls (its own cost, not the pool's limits).`,
+    ...(errorNotes.length > 0 ? ['', 'errors:', ...errorNotes] : []),
     '',
     memory('gateway', gateway),
     memory('emulator', emulator),

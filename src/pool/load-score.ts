@@ -4,8 +4,11 @@
 
 const DECAY_MS = 10_000;
 const ERROR_DECAY_MS = 30_000;
+const ERROR_WEIGHT = 0.2;
 /** Assumed latency of an identity that has not answered yet, so new ones are tried soon. */
 const INITIAL_LATENCY_MS = 1;
+/** Latency gaps below this are noise next to answers that take seconds. */
+const LATENCY_FLOOR_MS = 50;
 
 export class LoadScore {
   latencyMs = INITIAL_LATENCY_MS;
@@ -22,13 +25,14 @@ export class LoadScore {
     this.latencyAt = now;
   }
 
+  /** Per attempt: each result moves the rate by ERROR_WEIGHT; idle time also fades it. */
   observeResult(failed: boolean, now: number): void {
-    const w = Math.exp(-(now - this.errorAt) / ERROR_DECAY_MS);
-    this.errorRate = this.errorRate * w + (failed ? 1 - w : 0);
+    this.errorRate *= Math.exp(-(now - this.errorAt) / ERROR_DECAY_MS);
+    this.errorRate = this.errorRate * (1 - ERROR_WEIGHT) + (failed ? ERROR_WEIGHT : 0);
     this.errorAt = now;
   }
 
   score(inFlight: number): number {
-    return this.latencyMs * (inFlight + 1) * (1 + 10 * this.errorRate);
+    return Math.max(LATENCY_FLOOR_MS, this.latencyMs) * (inFlight + 1) * (1 + 10 * this.errorRate);
   }
 }

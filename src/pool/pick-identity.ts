@@ -1,7 +1,9 @@
 // pickIdentity: the conversation's own identity while it is eligible; otherwise the
-// power of two random choices: sample two eligible identities in proportion to their
-// weight, keep the one with the lower load score. Sampling tries a few random draws
-// first (O(log n) each) and scans only when most identities are ineligible.
+// power of two random choices: draw two eligible identities (with replacement) in
+// proportion to their weight and keep the first unless the second is clearly less
+// loaded. Among comparable identities the split follows the weights exactly; a busy,
+// slow or failing one loses. Drawing tries a few random draws first (O(log n) each) and
+// scans only when most identities are ineligible.
 
 import type { PoolMember } from './pool-member.ts';
 
@@ -13,6 +15,8 @@ export interface PickOptions {
 }
 
 const RANDOM_DRAWS = 8;
+/** The second draw wins only with a score this much lower: smaller gaps are noise. */
+const CLEARLY_BETTER = 0.8;
 
 /** Members with cumulative weights, rebuilt when the pool changes. */
 export class WeightedMembers {
@@ -50,20 +54,17 @@ export function pickIdentity(pool: WeightedMembers, options: PickOptions): PoolM
   let first: PoolMember | null = null;
   for (let i = 0; i < RANDOM_DRAWS; i++) {
     const m = pool.draw(random);
-    if (!usable(m) || m === first) continue;
+    if (!usable(m)) continue;
     if (!first) first = m;
-    else return lowerScore(first, m);
+    else return betterOf(first, m);
   }
   const eligible = pool.members.filter(usable);
   if (eligible.length <= 1) return eligible[0] ?? null;
   const subset = new WeightedMembers(eligible);
-  const a = subset.draw(random);
-  let b = subset.draw(random);
-  for (let i = 0; b === a && i < RANDOM_DRAWS; i++) b = subset.draw(random);
-  if (b === a) b = eligible.find((m) => m !== a)!;
-  return lowerScore(a, b);
+  return betterOf(subset.draw(random), subset.draw(random));
 }
 
-function lowerScore(a: PoolMember, b: PoolMember): PoolMember {
-  return b.load.score(b.inFlight) < a.load.score(a.inFlight) ? b : a;
+function betterOf(first: PoolMember, second: PoolMember): PoolMember {
+  if (first === second) return first;
+  return second.load.score(second.inFlight) < first.load.score(first.inFlight) * CLEARLY_BETTER ? second : first;
 }

@@ -1,7 +1,7 @@
 // Starts the real emulator and the real gateway on loopback ports for a test file, and
 // an openai SDK client pointed at the gateway. Stop both in afterAll/afterEach.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -29,6 +29,12 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   argv?: string[];
   idleTimeoutSeconds?: number;
+  /** Written to a temp file and passed as ACCOUNTS_FILE. */
+  accounts?: unknown;
+  /** Reuse a database (restart tests); default a fresh temp file. */
+  dbPath?: string;
+  /** Reuse a running emulator (restart tests). */
+  emulatorInstance?: Emulator;
 }
 
 export function configFor(upstream: string, options: HarnessOptions = {}): Config {
@@ -41,14 +47,27 @@ export function configFor(upstream: string, options: HarnessOptions = {}): Confi
   return cmd.config;
 }
 
+/** Writes an account pool file to a fresh temp path and returns the path. */
+export function writeAccountsFile(accounts: unknown, path = join(mkdtempSync(join(tmpdir(), 'kimi-gw-acc-')), 'accounts.json')): string {
+  writeFileSync(path, typeof accounts === 'string' ? accounts : JSON.stringify(accounts));
+  return path;
+}
+
+/** Identities whose emulator stats key is their id (the emulator keys by the kimi_visitor cookie). */
+export function poolOf(ids: string[], extra: Record<string, unknown> = {}, defaults: Record<string, unknown> = { maxConcurrent: 8 }) {
+  return { defaults, identities: ids.map((id) => ({ id, cookies: `kimi_visitor=${id}`, ...extra })) };
+}
+
 /** A fresh SQLite path under the system temp directory. */
 export function tempDbPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'kimi-gw-test-')), 'gateway.sqlite');
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emulator = startEmulator(options.emulator);
-  const config = configFor(emulator.url, { ...options, env: { DB_PATH: tempDbPath(), ...options.env } });
+  const emulator = options.emulatorInstance ?? startEmulator(options.emulator);
+  const env: Record<string, string> = { DB_PATH: options.dbPath ?? tempDbPath(), ...options.env };
+  if (options.accounts !== undefined) env.ACCOUNTS_FILE = writeAccountsFile(options.accounts);
+  const config = configFor(emulator.url, { ...options, env });
   const logs: string[] = [];
   const log: Logger = createLogger({ level: 'debug', pretty: false, write: (line) => logs.push(line) });
   const gateway = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds });
@@ -68,7 +87,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async stop() {
       await gateway.stop();
-      await emulator.stop();
+      if (!options.emulatorInstance) await emulator.stop();
     },
   };
 }
