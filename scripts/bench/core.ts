@@ -265,6 +265,11 @@ export function renderCoreReport(
     const ceiling = findCell(cells, 'emulator', 'direct', cell.latencyMs, s.concurrency);
     const own = cell.target === 'gateway' && ceiling !== undefined;
     const vs = own ? `${((100 * s.throughputRps) / ceiling.stats.throughputRps).toFixed(1)} %` : '';
+    let errors = '0';
+    if (s.errors > 0) {
+      errorNotes.push(`[${errorNotes.length + 1}] ${describeErrors(cell)}`);
+      errors = `${s.errors} [${errorNotes.length}]`;
+    }
     const delta = own ? fmtMs((s.latencyMs?.p50 ?? Number.NaN) - (ceiling.stats.latencyMs?.p50 ?? Number.NaN)) : '';
     return [
       `${cell.latencyMs} ms`,
@@ -280,7 +285,7 @@ export function renderCoreReport(
       fmtMs(s.ttfcMs?.p50),
       fmtMs(s.ttfcMs?.p99),
       String(s.requests),
-      s.errors === 0 ? '0' : `${s.errors} [${errorNotes.push(`[${errorNotes.length + 1}] ${describeErrors(cell)}`)}]`,
+      errors,
     ];
   });
   const memory = (name: string, m: MemorySnapshot): string =>
