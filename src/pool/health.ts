@@ -2,7 +2,8 @@
 // entered. Outcomes move it: rate limits cool it (never shortening a cooldown), a
 // challenge takes it out until an operator acts or a long cooldown ends, repeated
 // transient faults eject it for a growing time; challenged and ejected identities come
-// back through one probe request. Pure logic on an injected clock; serialisable.
+// back through one probe request (a cooled one too: the site may still be limiting it).
+// Pure logic on an injected clock; serialisable.
 
 import { backoffDelay } from './backoff.ts';
 
@@ -73,14 +74,16 @@ export class IdentityHealth {
     return { state: this.state, consecutiveFaults: this.consecutiveFaults, rateLimitStreak: this.rateLimitStreak, ejections: this.ejections };
   }
 
-  /** May serve a request now: ready, a cooldown that ended, or due for its probe. */
+  /**
+   * May serve a request now: ready, or past its cooldown/ejection/challenge time — then
+   * only one request (a probe) until an answer shows whether it is really back.
+   */
   isAvailable(now: number): boolean {
     const s = this.state;
     switch (s.kind) {
       case 'ready':
         return true;
       case 'cooling':
-        return now >= s.until;
       case 'challenged':
       case 'ejected':
         return now >= s.until && !this.probing;
@@ -91,7 +94,8 @@ export class IdentityHealth {
 
   /** The next request is a probe (half-open). */
   needsProbe(now: number): boolean {
-    return (this.state.kind === 'challenged' || this.state.kind === 'ejected') && now >= this.state.until;
+    const s = this.state;
+    return (s.kind === 'cooling' || s.kind === 'challenged' || s.kind === 'ejected') && now >= s.until;
   }
 
   /** When the identity can serve again, or null if only an operator can bring it back. */

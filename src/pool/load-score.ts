@@ -4,7 +4,7 @@
 
 const DECAY_MS = 10_000;
 const ERROR_DECAY_MS = 30_000;
-const ERROR_WEIGHT = 0.2;
+const ERROR_WEIGHT = 0.1;
 /** Assumed latency of an identity that has not answered yet, so new ones are tried soon. */
 const INITIAL_LATENCY_MS = 1;
 /** Latency gaps below this are noise next to answers that take seconds. */
@@ -33,6 +33,7 @@ export class LoadScore {
   }
 
   score(inFlight: number): number {
-    return Math.max(LATENCY_FLOOR_MS, this.latencyMs) * (inFlight + 1) * (1 + 10 * this.errorRate);
+    // One stray fault (rate 0.1 → ×1.2) does not flip a choice; a sustained error rate does.
+    return Math.max(LATENCY_FLOOR_MS, this.latencyMs) * (inFlight + 1) * (1 + 2 * this.errorRate);
   }
 }

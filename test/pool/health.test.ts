@@ -70,3 +70,14 @@ describe('IdentityHealth', () => {
     expect(restored.isAvailable(100)).toBe(true);
   });
 });
+
+test('after a cooldown only one probe goes out until it answers', () => {
+  const h = new IdentityHealth(policy, 0);
+  h.record({ kind: 'rate_limited', retryAfterMs: 1_000, detail: '429' }, 0);
+  expect(h.needsProbe(1_000)).toBe(true);
+  h.probing = true;
+  expect(h.isAvailable(1_000)).toBe(false);
+  h.record({ kind: 'rate_limited', retryAfterMs: 1_000, detail: 'still' }, 1_100);
+  expect(h.state).toMatchObject({ kind: 'cooling', until: 2_100 });
+  expect(h.isAvailable(2_100)).toBe(true);
+});
