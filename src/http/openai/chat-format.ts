@@ -43,26 +43,19 @@ export function chatCompletion(meta: CompletionMeta, content: string, usage: Usa
 
 type Delta = { role: 'assistant'; content: string } | { content: string } | Record<string, never>;
 
+const chunkEnvelope = (meta: CompletionMeta) => ({
+  id: meta.id,
+  object: 'chat.completion.chunk',
+  created: meta.created,
+  model: meta.model,
+  system_fingerprint: null,
+});
+
 export function chatChunk(meta: CompletionMeta, delta: Delta, finishReason: 'stop' | null) {
-  return {
-    id: meta.id,
-    object: 'chat.completion.chunk',
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: null,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-  };
+  return { ...chunkEnvelope(meta), choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] };
 }
 
 /** The extra chunk sent when stream_options.include_usage is set: no choices, only usage. */
 export function usageChunk(meta: CompletionMeta, usage: Usage) {
-  return {
-    id: meta.id,
-    object: 'chat.completion.chunk',
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: null,
-    choices: [],
-    usage,
-  };
+  return { ...chunkEnvelope(meta), choices: [], usage };
 }
