@@ -144,3 +144,13 @@ export function upstreamTotals(emulator: Emulator): { pages: number; messages: n
   }
   return totals;
 }
+
+/** Polls until `condition` holds or `timeoutMs` passes; returns whether it held. */
+export async function eventually(condition: () => boolean, timeoutMs = 2_000): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > end) return false;
+    await Bun.sleep(5);
+  }
+  return true;
+}
