@@ -4,10 +4,12 @@
 
 import { BENCH_USAGE, parseBenchArgs, type BenchCommand } from './bench/args.ts';
 import { runCoreBench } from './bench/core.ts';
+import { runPoolBench } from './bench/pool.ts';
 import type { BenchContext, BenchSection } from './bench/types.ts';
 
 const SECTIONS: readonly BenchSection[] = [
   { name: 'core', description: 'gateway vs emulator alone: throughput, latency, first byte, memory', run: runCoreBench },
+  { name: 'pool', description: 'identity pool: picking cost, chaos run (failover, cooldowns, shares)', run: runPoolBench },
 ];
 
 const sectionList = SECTIONS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n');

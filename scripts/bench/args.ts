@@ -12,12 +12,14 @@ Options:
   --duration S     measured seconds per cell (default: 5 s at latency 0, 8 s at 500 ms)
   --quick          2 s cells with a 0.5 s warm-up
   --out DIR        results directory (default bench-results)
+  --gateway-bin F  run the gateway from a compiled binary (e.g. dist/kimi-gateway)
+                   instead of \`bun src/main.ts\`
   --help           print this help`;
 
 export type BenchCommand = { kind: 'help' } | { kind: 'run'; options: BenchOptions };
 
 export function parseBenchArgs(argv: readonly string[]): BenchCommand {
-  const options: BenchOptions = { only: [], durationS: null, quick: false, outDir: 'bench-results' };
+  const options: BenchOptions = { only: [], durationS: null, quick: false, outDir: 'bench-results', gatewayBin: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');
@@ -46,6 +48,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchCommand {
       }
       case '--out':
         options.outDir = value();
+        break;
+      case '--gateway-bin':
+        options.gatewayBin = value();
         break;
       default:
         throw new Error(`unknown option: ${arg}`);

@@ -4,7 +4,7 @@
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { configureEmulator, readEmulatorStats, sendToEmulator, visitChatPage, type EmulatorStats } from './emulator-client.ts';
 import { CHAT_MODES, chatOnce, type ChatMode, type GatewayTarget } from './gateway-client.ts';
 import { runClosedLoop, type CellStats } from './load.ts';
@@ -82,9 +82,12 @@ export async function runCoreBench(ctx: BenchContext): Promise<void> {
       upstream: emulator.url,
       apiKey: BENCH_API_KEY,
       dbPath: join(tmp, 'bench.sqlite'),
+      binary: ctx.options.gatewayBin === null ? null : resolve(ctx.root, ctx.options.gatewayBin),
       extraArgs: ['--accounts', accountsPath],
     });
-    ctx.progress(`[core] emulator ${emulator.url} (pid ${emulator.pid}), gateway ${gateway.url} (pid ${gateway.pid})`);
+    ctx.progress(
+      `[core] emulator ${emulator.url} (pid ${emulator.pid}), gateway ${gateway.url} (pid ${gateway.pid}, ${ctx.options.gatewayBin ?? 'bun src/main.ts'})`,
+    );
     const target: GatewayTarget = { url: gateway.url, apiKey: BENCH_API_KEY, model: BENCH_MODEL, replyLength: REPLY_LENGTH };
 
     await warmUp(target, gateway, nextMessage);
@@ -128,7 +131,7 @@ export async function runCoreBench(ctx: BenchContext): Promise<void> {
 
     const upstream = summarizeUpstream(upstreamStats, directVisits);
     const checks = evaluateTargets(cells, gatewayMemory.idle);
-    console.log(renderCoreReport(cells, gatewayMemory, emulatorMemory, upstream, checks));
+    console.log(renderCoreReport(cells, gatewayMemory, emulatorMemory, upstream, checks, ctx.options.gatewayBin ?? 'bun src/main.ts'));
 
     const path = await writeSectionResults(ctx.options.outDir, 'core', {
       section: 'core',
@@ -142,6 +145,7 @@ export async function runCoreBench(ctx: BenchContext): Promise<void> {
         warmupRequestsBeforeIdleRss: WARMUP_REQUESTS,
         settleMsBeforeRss: SETTLE_MS,
         model: BENCH_MODEL,
+        gatewayCommand: ctx.options.gatewayBin ?? 'bun src/main.ts',
         gatewayIdentities: [{ id: 'bench', maxConcurrent: Math.max(...CORE_CONCURRENCY) }],
       },
       processes: {
@@ -211,7 +215,8 @@ export function evaluateTargets(cells: readonly CoreCell[], idle: MemoryReading 
     checks.push({
       name: `latency p50 ${mode}, ${where}`,
       pass: p50 <= limit,
-      detail: `${fmtMs(p50)} ms vs ≤ ${limit} ms (emulator alone p50 ${fmtMs(ceiling.stats.latencyMs?.p50)} ms)`,
+      detail: `${fmtMs(p50)} ms vs ≤ ${limit} ms (emulator alone p50 ${fmtMs(ceiling.stats.latencyMs?.p50)} ms, ` +
+        `gateway Δp50 ${fmtMs(p50 - (ceiling.stats.latencyMs?.p50 ?? Number.NaN))} ms, n=${cell.stats.ok})`,
     });
   }
   for (const concurrency of [1, TARGET_CONCURRENCY]) {
@@ -258,6 +263,7 @@ export function renderCoreReport(
   emulator: MemorySnapshot,
   upstream: UpstreamSummary,
   checks: readonly TargetCheck[],
+  gatewayCommand: string,
 ): string {
   const errorNotes: string[] = [];
   const rows = cells.map((cell) => {
@@ -298,7 +304,7 @@ export function renderCoreReport(
     '',
     'vs emu = gateway req/s ÷ emulator-alone req/s at the same latency and concurrency; Δp50 = gateway p50 − emulator-alone p50.',
     'Non-stream and emulator-alone answers are one JSON object, so their TTFC is the full latency.',
-    `The gateway runs with one upstream identity allowed ${Math.max(...CORE_CONCURRENCY)} concurrent calls (its own cost, not the pool's limits).`,
+    `Gateway: ${gatewayCommand}, one upstream identity allowed ${Math.max(...CORE_CONCURRENCY)} concurrent calls (its own cost, not the pool's limits).`,
     ...(errorNotes.length > 0 ? ['', 'errors:', ...errorNotes] : []),
     '',
     memory('gateway', gateway),

@@ -165,3 +165,16 @@ export function printPoolResults(pick: PickCost[], chaos: ChaosResult): void {
   console.log(`  share of successes           ${Object.entries(chaos.share).map(([id, s]) => `${id} ${(s * 100).toFixed(1)} %`).join(', ')}`);
   console.log(`  upstream outcomes            ${JSON.stringify(chaos.outcomes)}`);
 }
+
+/** The `pool` section of `bun run bench`. */
+export async function runPoolBench(ctx: import('./types.ts').BenchContext): Promise<void> {
+  const { mkdir } = await import('node:fs/promises');
+  ctx.progress('[pool] picking cost');
+  const pick = await benchPickCost();
+  const seconds = ctx.options.durationS ?? (ctx.options.quick ? 5 : 15);
+  ctx.progress(`[pool] chaos run (${seconds} s)`);
+  const chaos = await benchChaos(seconds);
+  printPoolResults(pick, chaos);
+  await mkdir(ctx.options.outDir, { recursive: true });
+  await Bun.write(join(ctx.options.outDir, 'pool.json'), JSON.stringify({ pick, chaos }, null, 2));
+}

@@ -230,6 +230,8 @@ export interface GatewayProcessOptions {
   apiKey: string;
   /** SQLite file for the gateway (keep it in a temporary directory). */
   dbPath: string;
+  /** A compiled gateway (bun run build); default: `bun src/main.ts`. */
+  binary?: string | null;
   extraArgs?: string[];
   env?: Record<string, string>;
 }
@@ -239,8 +241,7 @@ export function startGatewayProcess(group: ServiceGroup, options: GatewayProcess
     name: 'gateway',
     cwd: options.cwd,
     cmd: [
-      process.execPath,
-      'src/main.ts',
+      ...(options.binary ? [options.binary] : [process.execPath, 'src/main.ts']),
       '--host',
       '127.0.0.1',
       '--port',

@@ -10,6 +10,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Where each section writes `<section>.json`. */
   outDir: string;
+  /** Run the gateway from this compiled binary (bun run build) instead of `bun src/main.ts`. */
+  gatewayBin: string | null;
 }
 
 export interface BenchContext {
