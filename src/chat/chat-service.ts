@@ -47,6 +47,12 @@ export class ChatService {
     this.now = deps.now ?? Date.now;
   }
 
+  /** Throws now if the pool would refuse the request outright (see IdentityPool.admissionError). */
+  checkAdmission(): void {
+    const error = this.deps.pool.admissionError();
+    if (error) throw error;
+  }
+
   async complete(job: ChatJob): Promise<ChatAnswer> {
     const { client, pool, maxAttempts, attemptTimeoutMs } = this.deps;
     const sessionId = job.sessionId ?? newUpstreamSessionId();

@@ -102,6 +102,18 @@ export class IdentityPool {
     return noIdentityError(this.members, this.now(), 'wait_timeout');
   }
 
+  /**
+   * The error acquire() would give at once (queue full, or nobody can serve), so a
+   * stream can still answer with a real status before its first byte.
+   */
+  admissionError(): GatewayError | null {
+    const now = this.now();
+    if (this.members.some((m) => m.isEligible(now))) return null;
+    if (!this.anyoneCouldServe(undefined)) return this.unavailableError();
+    if (this.queue.length >= this.options.queueMax) return noIdentityError(this.members, now, 'queue_full');
+    return null;
+  }
+
   release(lease: Lease, info: ReleaseInfo): void {
     const { member } = lease;
     const now = this.now();

@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, test } from 'bun:test';
 import { startEmulator } from '../../src/emulator/emulator.ts';
-import { poolOf, startHarness, tempDbPath, writeAccountsFile, type Harness } from '../helpers/harness.ts';
+import { eventually, poolOf, readSse, startHarness, tempDbPath, writeAccountsFile, type Harness } from '../helpers/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -194,5 +194,29 @@ describe('account file, reload and restart', () => {
       message = (error as Error).message;
     }
     expect(message).toContain('identity "b": "rpm": must be a whole number ≥ 0 (got -1)');
+  });
+});
+
+describe('streams and admission', () => {
+  test('a stream refused outright (queue full) gets a 429 status, not a 200 with an error frame', async () => {
+    h = await startHarness({ accounts: poolOf(['a'], {}, { maxConcurrent: 1 }), emulator: { latencyMs: 400 }, env: { QUEUE_MAX: '0' } });
+    const busy = ask(h, 'occupies the only slot');
+    await eventually(() => member(h!, 'a').inFlight === 1);
+    const res = await h.call('/v1/chat/completions', { json: { stream: true, messages: [{ role: 'user', content: 'x' }] } });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('content-type')).toStartWith('application/json');
+    expect((await res.json()).error.code).toBe('identities_busy');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await busy).status).toBe(200);
+  });
+
+  test('a stream that waits in the queue keeps getting keep-alives, then its answer', async () => {
+    h = await startHarness({ accounts: poolOf(['a'], {}, { maxConcurrent: 1 }), emulator: { latencyMs: 700 }, env: { KEEPALIVE_INTERVAL_MS: '100' } });
+    const busy = ask(h, 'first');
+    await eventually(() => member(h!, 'a').inFlight === 1);
+    const { events, comments } = await readSse(await h.call('/v1/chat/completions', { json: { stream: true, messages: [{ role: 'user', content: 'queued' }] } }));
+    expect(comments).toBeGreaterThanOrEqual(8); // ~0.7 s queued + 0.7 s upstream
+    expect(events.map((e) => e.data).join('')).toContain('Echo[6]: queued');
+    expect((await busy).status).toBe(200);
   });
 });

@@ -34,6 +34,8 @@ export function createChatHandler(options: ChatRouteOptions) {
     const headers = { 'X-Context-Dropped-Messages': String(droppedMessages) };
 
     if (chatRequest.stream) {
+      // A refusal known now gets a real status; later failures become error frames.
+      options.chat.checkAdmission();
       const stream = chatCompletionStream({
         meta,
         prompt,
