@@ -36,8 +36,9 @@ async function main(): Promise<void> {
   }
   if (config.apiKeys.length === 0) {
     log.warn(
-      '!!! NO API KEY IS SET: the gateway is open to anyone who can reach it, so it listens on 127.0.0.1 only. ' +
-        'Set API_KEYS (comma-separated) to serve other machines.',
+      config.loopbackOnlyBecauseNoKey
+        ? '!!! NO API KEY IS SET: the gateway would be open to anyone, so it listens on 127.0.0.1 only. Set API_KEYS (comma-separated) to serve other machines.'
+        : '!!! NO API KEY IS SET: anyone on this machine can use the gateway. Set API_KEYS (comma-separated) to require a key.',
     );
   }
   log.info(`kimi-gateway ${VERSION} listening on ${gateway.url}`, {

@@ -120,7 +120,8 @@ export class IdentityHealth {
         if (before !== 'ready') this.state = { kind: 'ready', since: now, reason: `recovered from ${before}` };
         break;
       case 'rate_limited': {
-        const delay = event.retryAfterMs ?? backoffDelay(this.rateLimitStreak, this.backoff(this.policy.rateLimitBaseMs, this.policy.rateLimitMaxMs));
+        const { rateLimitBaseMs: baseMs, rateLimitMaxMs: maxMs, random } = this.policy;
+        const delay = event.retryAfterMs ?? backoffDelay(this.rateLimitStreak, { baseMs, maxMs, random });
         this.rateLimitStreak++;
         const current = this.state.kind === 'cooling' ? this.state.until : 0;
         this.state = { kind: 'cooling', since: now, until: Math.max(current, now + delay), reason: `rate limited: ${event.detail}` };
@@ -156,9 +157,5 @@ export class IdentityHealth {
     this.rateLimitStreak = 0;
     this.ejections = 0;
     this.state = { kind: 'ready', since: now, reason };
-  }
-
-  private backoff(baseMs: number, maxMs: number) {
-    return { baseMs, maxMs, random: this.policy.random };
   }
 }

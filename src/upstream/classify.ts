@@ -70,7 +70,7 @@ function failureText(data: unknown): string {
   return '';
 }
 
-export function looksLikeChallenge(body: string): boolean {
+function looksLikeChallenge(body: string): boolean {
   return body.length > 0 && body.charCodeAt(0) !== 123 /* { */ && CHALLENGE_MARKERS.some((re) => re.test(body.slice(0, 4096)));
 }
 

@@ -56,9 +56,13 @@ export class KimiClient {
     let calls = 0;
     let retried = false;
     for (;;) {
-      const hadFreshNonce = identity.nonce !== null && !this.isStale(identity.nonce);
-      const nonce = await this.ensureNonce(identity, message.signal);
-      if (!hadFreshNonce) calls++;
+      const current = identity.nonce;
+      let nonce: NonceResult;
+      if (current && !this.isStale(current)) nonce = { ok: true, nonce: current };
+      else {
+        calls++;
+        nonce = await this.refreshNonce(identity, message.signal);
+      }
       if (!nonce.ok) return { outcome: nonce.outcome, upstreamCalls: calls };
       calls++;
       const outcome = await this.postMessage(identity, nonce.nonce, message, deadline - this.now());
@@ -71,13 +75,6 @@ export class KimiClient {
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;
     }
-  }
-
-  /** The identity's nonce, refreshed first if missing or too old. */
-  ensureNonce(identity: UpstreamIdentity, signal?: AbortSignal): Promise<NonceResult> {
-    const current = identity.nonce;
-    if (current && !this.isStale(current)) return Promise.resolve({ ok: true, nonce: current });
-    return this.refreshNonce(identity, signal);
   }
 
   /** Starts (or joins) the identity's single in-flight refresh. The caller's signal only stops its own wait. */

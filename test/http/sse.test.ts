@@ -32,3 +32,13 @@ describe('SSE framing', () => {
     expect(splitForStreaming('')).toEqual([]);
   });
 });
+
+test('content frames serialised from a cached envelope are byte-identical to full serialisation', async () => {
+  const { contentFrameFor } = await import('../../src/http/openai/chat-stream.ts');
+  const { chatChunk, newCompletionMeta } = await import('../../src/http/openai/chat-format.ts');
+  const meta = newCompletionMeta('kimi-k2-instruct');
+  const frame = contentFrameFor(meta);
+  for (const piece of ['plain', 'quote " and \\ backslash', '换行\n和 emoji 😀', '\u0000 marker-like', '']) {
+    expect(frame(piece)).toBe(sseData(chatChunk(meta, { content: piece }, null)));
+  }
+});

@@ -14,15 +14,9 @@ export interface ChatRequest {
   user: string | null;
 }
 
-/**
- * Accepted so clients do not break, but the upstream cannot honour them: it takes one
- * message and answers with its own settings. Documented in README ("Limits").
- */
-export const IGNORED_PARAMETERS = [
-  'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'presence_penalty', 'frequency_penalty',
-  'stop', 'seed', 'logit_bias', 'logprobs', 'top_logprobs', 'tools', 'tool_choice', 'parallel_tool_calls',
-  'response_format', 'reasoning_effort', 'metadata', 'store', 'service_tier', 'modalities', 'prediction',
-] as const;
+// Sampling parameters (temperature, top_p, max_tokens, stop, tools, ...) are accepted and
+// ignored: the upstream takes one message and answers with its own settings. README
+// ("Limits") lists them.
 
 const ROLE_MAP: Record<string, ChatRole> = {
   system: 'system',
