@@ -23,6 +23,11 @@ export interface Config {
   maxAttempts: number;
   attemptTimeoutMs: number;
   challengeCooldownMs: number;
+  sessionTtlSeconds: number;
+  sessionMax: number;
+  sessionPruneIntervalMs: number;
+  /** Whether OpenAI's `user` field names a session (the seed's stateful mode). */
+  sessionFromUserField: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -60,6 +65,10 @@ export const SETTINGS = {
   maxAttempts: { env: ['MAX_ATTEMPTS'], default: '3', help: 'identities tried per request before the client sees an error' },
   attemptTimeoutMs: { env: ['UPSTREAM_ATTEMPT_TIMEOUT_MS'], default: '120000', help: 'longest wait for one upstream answer' },
   challengeCooldownMs: { env: ['CHALLENGE_COOLDOWN_MS'], default: '1800000', help: 'a challenged identity rests this long, then gets one probe' },
+  sessionTtlSeconds: { env: ['SESSION_TTL', 'SESSION_CACHE_TTL'], default: '3600', help: 'seconds a conversation is kept after its last turn' },
+  sessionMax: { env: ['SESSION_MAX'], default: '0', help: 'most conversations kept, least recently used evicted first (0 = no cap)' },
+  sessionPruneIntervalMs: { env: ['SESSION_PRUNE_INTERVAL_MS'], default: '60000', help: 'how often expired conversations are deleted' },
+  sessionFromUserField: { env: ['SESSION_USER_FIELD'], default: 'on', help: 'on: the `user` field names a conversation; off: ignore it (clients that send an end-user id)' },
 } satisfies Record<string, Setting>;
 
 const FLAG_NAMES = new Map<string, keyof typeof SETTINGS>(
@@ -108,6 +117,15 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
   const loopbackOnlyBecauseNoKey = apiKeys.length === 0 && (requestedHost === undefined || !isLoopbackHost(requestedHost));
   const host = apiKeys.length === 0 ? (requestedHost && isLoopbackHost(requestedHost) ? requestedHost : '127.0.0.1') : requestedHost ?? '0.0.0.0';
 
+  const onOff = (key: keyof typeof SETTINGS, fallback: boolean): boolean => {
+    const raw = read(key);
+    if (!raw) return fallback;
+    const v = raw.value.toLowerCase();
+    if (['on', 'true', '1', 'yes'].includes(v)) return true;
+    if (['off', 'false', '0', 'no'].includes(v)) return false;
+    throw new ConfigError(`${raw.source}: "${raw.value}" is not on or off.`);
+  };
+
   const logLevel = read('logLevel');
   if (logLevel && !['debug', 'info', 'warn', 'error'].includes(logLevel.value)) {
     throw new ConfigError(`${logLevel.source}: "${logLevel.value}" is not one of debug, info, warn, error.`);
@@ -132,6 +150,10 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
     maxAttempts: int('maxAttempts', 3, 1, 20),
     attemptTimeoutMs: int('attemptTimeoutMs', 120_000, 1_000, 3_600_000),
     challengeCooldownMs: int('challengeCooldownMs', 1_800_000, 1_000, 7 * 86_400_000),
+    sessionTtlSeconds: int('sessionTtlSeconds', 3600, 1, 365 * 86_400),
+    sessionMax: int('sessionMax', 0, 0, 100_000_000),
+    sessionPruneIntervalMs: int('sessionPruneIntervalMs', 60_000, 100, 86_400_000),
+    sessionFromUserField: onOff('sessionFromUserField', true),
   };
 }
 

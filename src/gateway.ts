@@ -13,12 +13,18 @@ import { IdentityPool } from './pool/identity-pool.ts';
 import { logPoolEvents } from './pool/log-pool-events.ts';
 import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
+import { SessionPruner } from './sessions/session-pruner.ts';
+import { SessionRepo } from './sessions/session-repo.ts';
+import { SessionService } from './sessions/session-service.ts';
 import { KimiClient } from './upstream/kimi-client.ts';
 
 export interface Gateway {
   url: string;
   port: number;
   pool: IdentityPool;
+  sessions: SessionService;
+  /** Deletes expired sessions now (the pruner also runs every SESSION_PRUNE_INTERVAL_MS). */
+  pruneSessions(): Promise<number>;
   /** Re-reads the account file; a broken file is refused and the running pool kept. */
   reloadAccounts(): Promise<{ ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string }>;
   stop(): Promise<void>;
@@ -27,6 +33,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Seconds a connection may stay silent (Bun's idleTimeout). Tests lower it to prove keep-alives work. */
   idleTimeoutSeconds?: number;
+  /** Clock for session expiry; tests move it instead of sleeping. */
+  sessionClock?: () => number;
 }
 
 /** Throws AccountsFileError or StoreError (clear start-up errors) before anything listens. */
@@ -43,7 +51,20 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   logPoolEvents(pool, log);
   const client = new KimiClient({ baseUrl: config.upstreamBaseUrl, nonceMaxAgeMs: config.nonceMaxAgeMs });
   const chat = new ChatService({ client, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
-  const app = createApp({ ...config, chat, log });
+  const sessionRepo = new SessionRepo(db);
+  const sessionClock = options.sessionClock ?? Date.now;
+  const sessions = new SessionService(
+    sessionRepo,
+    { ttlMs: config.sessionTtlSeconds * 1000, maxSessions: config.sessionMax, contextMaxLength: config.contextMaxLength },
+    sessionClock,
+  );
+  const pruner = new SessionPruner(sessionRepo, {
+    intervalMs: config.sessionPruneIntervalMs,
+    now: sessionClock,
+    log,
+    onPruned: () => sessions.recount(),
+  });
+  const app = createApp({ ...config, chat, sessions, log });
 
   try {
     app.listen({
@@ -60,6 +81,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     throw error;
   }
   const server = app.server!;
+  pruner.start();
 
   // Warm nonces so first requests do not pay for the page fetch.
   for (const member of pool.list()) {
@@ -74,6 +96,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     url: `http://${host}:${server.port}`,
     port: server.port!,
     pool,
+    sessions,
+    pruneSessions: () => pruner.run(),
     async reloadAccounts() {
       if (!config.accountsFile) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
       try {
@@ -86,6 +110,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     },
     async stop() {
       await app.stop(true);
+      await pruner.stop();
       pool.close();
       db.close();
     },

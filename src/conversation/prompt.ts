@@ -15,7 +15,8 @@ export interface BuiltPrompt {
 const LABELS: Record<ChatRole, string> = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
 const SEPARATOR = '\n\n';
 
-const renderMessage = (m: ChatMessage): string => `${LABELS[m.role]}: ${m.content}`;
+export const renderMessage = (m: ChatMessage): string => `${LABELS[m.role]}: ${m.content}`;
+export const PROMPT_SEPARATOR = SEPARATOR;
 
 export function buildPrompt(messages: readonly ChatMessage[], budget: number): BuiltPrompt {
   const system = messages.filter((m) => m.role === 'system');

@@ -4,6 +4,7 @@
 import { bearer } from '@elysiajs/bearer';
 import { Elysia } from 'elysia';
 import type { ChatService } from '../chat/chat-service.ts';
+import type { SessionService } from '../sessions/session-service.ts';
 import { GatewayError, internalError, invalidRequest, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { VERSION } from '../version.ts';
@@ -11,16 +12,19 @@ import { bearerFromHeader, createKeyCheck } from './auth.ts';
 import { preflightResponse } from './cors.ts';
 import { createChatHandler } from './openai/chat-route.ts';
 import { getModel, listModels } from './openai/models-route.ts';
+import { deleteSession } from './openai/sessions-route.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 
 export interface AppOptions {
   chat: ChatService;
+  sessions: SessionService;
   log: Logger;
   apiKeys: readonly string[];
   contextMaxLength: number;
   requestTimeoutMs: number;
   keepAliveIntervalMs: number;
   maxBodyBytes: number;
+  sessionFromUserField: boolean;
 }
 
 export function createApp(options: AppOptions) {
@@ -45,20 +49,18 @@ export function createApp(options: AppOptions) {
     })
     .get('/', () => jsonResponse({ name: 'kimi-gateway', version: VERSION, endpoints: ['/v1/models', '/v1/chat/completions'] }))
     .use(bearer())
-    .guard(
-      {
+    .guard({}, (guarded) =>
+      guarded
         // Runs before any body is read, so a client without a key always gets 401.
-        beforeHandle({ bearer: token, request }) {
+        .resolve(({ bearer: token, request }) => {
           const authorization = request.headers.get('authorization');
           // Tokens are taken from the Authorization header only, never from ?access_token= (URLs end up in logs).
-          checkKey(authorization ? token ?? bearerFromHeader(authorization) : undefined);
-        },
-      },
-      (guarded) =>
-        guarded
-          .get('/v1/models', listModels)
-          .get('/v1/models/:id', ({ params }) => getModel(params.id))
-          .post('/v1/chat/completions', ({ request, server }) => chatHandler(request, server), { parse: 'none' }),
+          return { caller: checkKey(authorization ? token ?? bearerFromHeader(authorization) : undefined) };
+        })
+        .get('/v1/models', listModels)
+        .get('/v1/models/:id', ({ params }) => getModel(params.id))
+        .post('/v1/chat/completions', ({ request, server, caller }) => chatHandler(request, server, caller), { parse: 'none' })
+        .delete('/v1/sessions/:id', ({ params, caller }) => deleteSession(options.sessions, caller, params.id), { parse: 'none' }),
     );
 }
 

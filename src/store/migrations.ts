@@ -12,6 +12,23 @@ const MIGRATIONS: readonly string[] = [
      health      TEXT NOT NULL,
      updated_at  INTEGER NOT NULL
    ) STRICT;`,
+  // 2: conversations (sessions). `owner` scopes ids to the client key that made them;
+  // `tip` fingerprints the conversation so far for clients that resend the history.
+  `CREATE TABLE sessions (
+     owner                TEXT NOT NULL,
+     id                   TEXT NOT NULL,
+     tip                  TEXT,
+     upstream_session_id  TEXT NOT NULL,
+     identity_id          TEXT,
+     history              TEXT NOT NULL,
+     turns                INTEGER NOT NULL,
+     created_at           INTEGER NOT NULL,
+     last_used_at         INTEGER NOT NULL,
+     expires_at           INTEGER NOT NULL,
+     PRIMARY KEY (owner, id)
+   ) STRICT;
+   CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+   CREATE INDEX sessions_by_tip ON sessions (tip) WHERE tip IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { parseCommandLine, type Config } from '../../src/config.ts';
 import { startEmulator } from '../../src/emulator/emulator.ts';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/emulator.ts';
-import { startGateway, type Gateway } from '../../src/gateway.ts';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 
 export const TEST_KEY = 'sk-test-0123456789abcdef';
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   argv?: string[];
   idleTimeoutSeconds?: number;
+  /** Clock for session expiry (see GatewayOptions). */
+  sessionClock?: GatewayOptions['sessionClock'];
   /** Written to a temp file and passed as ACCOUNTS_FILE. */
   accounts?: unknown;
   /** Reuse a database (restart tests); default a fresh temp file. */
@@ -70,7 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = configFor(emulator.url, { ...options, env });
   const logs: string[] = [];
   const log: Logger = createLogger({ level: 'debug', pretty: false, write: (line) => logs.push(line) });
-  const gateway = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds });
+  const gateway = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds, sessionClock: options.sessionClock });
   const openai = new OpenAI({ apiKey: TEST_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
   return {
     emulator,

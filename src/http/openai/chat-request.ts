@@ -131,6 +131,23 @@ function readUser(value: unknown): string | null {
   return value;
 }
 
+/**
+ * The conversation a request names: the X-Session-Id header, else OpenAI's `user` field
+ * (when the operator lets it name sessions); null = recognise it from its messages.
+ */
+export function sessionNameOf(header: string | null, user: string | null): string | null {
+  if (header !== null && header.trim() !== '') return checkSessionName(header.trim(), 'X-Session-Id', 'The X-Session-Id header');
+  return user === null ? null : checkSessionName(user, 'user', '"user"');
+}
+
+function checkSessionName(name: string, param: string, what: string): string {
+  // The name is echoed in the X-Session-Id response header, which takes no control characters.
+  if (name.length > 256 || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw invalidRequest(`${what} names the conversation and must be at most 256 printable characters.`, param);
+  }
+  return name;
+}
+
 function checkN(value: unknown): Record<string, never> {
   if (value === undefined || value === null || value === 1) return {};
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

@@ -1,55 +1,98 @@
-// POST /v1/chat/completions: read and validate the body, build the prompt, then answer
-// as one JSON object or as an SSE stream.
+// POST /v1/chat/completions: read and validate the body, find the conversation's session,
+// build the prompt, then answer as one JSON object or as an SSE stream. The turn enters
+// the session only once the upstream answered it, before the client sees the answer.
 
 import type { Server } from 'bun';
+import type { ChatAnswer, ChatService } from '../../chat/chat-service.ts';
 import { buildPrompt } from '../../conversation/prompt.ts';
-import type { ChatService } from '../../chat/chat-service.ts';
 import type { Logger } from '../../log.ts';
+import type { SessionService } from '../../sessions/session-service.ts';
 import { CORS_HEADERS } from '../cors.ts';
 import { readJsonBody } from '../read-body.ts';
 import { jsonResponse } from '../responses.ts';
 import { chatCompletion, newCompletionMeta, usageFor } from './chat-format.ts';
-import { parseChatRequest } from './chat-request.ts';
+import { parseChatRequest, sessionNameOf } from './chat-request.ts';
 import { chatCompletionStream } from './chat-stream.ts';
 import { SSE_HEADERS } from './sse.ts';
 
 export interface ChatRouteOptions {
   chat: ChatService;
+  sessions: SessionService;
   log: Logger;
   contextMaxLength: number;
   requestTimeoutMs: number;
   keepAliveIntervalMs: number;
   maxBodyBytes: number;
+  sessionFromUserField: boolean;
+}
+
+export interface AnsweredTurn extends ChatAnswer {
+  prompt: string;
+  droppedMessages: number;
 }
 
 export function createChatHandler(options: ChatRouteOptions) {
-  return async (request: Request, server: Server<unknown> | null): Promise<Response> => {
+  const { chat, sessions, contextMaxLength } = options;
+
+  return async (request: Request, server: Server<unknown> | null, caller: string): Promise<Response> => {
     const body = await readJsonBody(request, options.maxBodyBytes);
     const chatRequest = parseChatRequest(body);
-    const { prompt, droppedMessages } = buildPrompt(chatRequest.messages, options.contextMaxLength);
+    const sessionName = sessionNameOf(request.headers.get('x-session-id'), options.sessionFromUserField ? chatRequest.user : null);
+    // The request's own messages must fit whatever the session holds: a 400 now, not mid-stream.
+    const ownPrompt = buildPrompt(chatRequest.messages, contextMaxLength);
     const meta = newCompletionMeta(chatRequest.model.id);
     const deadline = Date.now() + options.requestTimeoutMs;
-    const answer = (signal: AbortSignal) =>
-      options.chat.complete({ prompt, upstreamModel: chatRequest.model.upstream, signal, deadline });
-    const headers = { 'X-Context-Dropped-Messages': String(droppedMessages) };
+
+    let sessionId: string | null = null;
+    const answerTurn = async (signal: AbortSignal): Promise<AnsweredTurn> => {
+      const turn = await sessions.begin({ owner: caller, name: sessionName, messages: chatRequest.messages, signal, deadline });
+      sessionId = turn.sessionId;
+      try {
+        const { prompt, droppedMessages } = turn.messages === chatRequest.messages ? ownPrompt : buildPrompt(turn.messages, contextMaxLength);
+        const answer = await chat.complete({
+          prompt,
+          upstreamModel: chatRequest.model.upstream,
+          sessionId: turn.upstreamSessionId,
+          preferredIdentityId: turn.preferredIdentityId,
+          signal,
+          deadline,
+        });
+        turn.commit(answer.text, answer.identityId);
+        return { ...answer, prompt, droppedMessages };
+      } finally {
+        turn.release();
+      }
+    };
 
     if (chatRequest.stream) {
       // A refusal known now gets a real status; later failures become error frames.
-      options.chat.checkAdmission();
+      chat.checkAdmission();
       const stream = chatCompletionStream({
         meta,
-        prompt,
         includeUsage: chatRequest.includeUsage,
         keepAliveIntervalMs: options.keepAliveIntervalMs,
-        answer: (signal) => answer(AbortSignal.any([signal, request.signal])),
+        answer: (signal) => answerTurn(AbortSignal.any([signal, request.signal])),
         onError: (error) => options.log.warn('stream failed after start', { error: (error as Error).message }),
       });
-      return new Response(stream, { headers: { ...CORS_HEADERS, ...SSE_HEADERS, ...headers } });
+      // A stream's headers leave before the session is looked up: only a named session's id
+      // and the client's own message count are known now.
+      const headers: Record<string, string> = { ...CORS_HEADERS, ...SSE_HEADERS };
+      if (sessionName !== null) Object.assign(headers, sessionHeader(sessionName));
+      else headers['X-Context-Dropped-Messages'] = String(ownPrompt.droppedMessages);
+      return new Response(stream, { headers });
     }
 
     // The answer can take longer than the server's idle timeout; the deadline bounds it instead.
     server?.timeout(request, 0);
-    const result = await answer(request.signal);
-    return jsonResponse(chatCompletion(meta, result.text, usageFor(prompt, result.text)), 200, headers);
+    const result = await answerTurn(request.signal);
+    return jsonResponse(chatCompletion(meta, result.text, usageFor(result.prompt, result.text)), 200, {
+      'X-Context-Dropped-Messages': String(result.droppedMessages),
+      ...sessionHeader(sessionId),
+    });
   };
+}
+
+/** Header values are bytes: a name outside printable ASCII (e.g. a CJK `user`) is not echoed. */
+function sessionHeader(id: string | null): Record<string, string> {
+  return id !== null && /^[\x20-\x7e]+$/.test(id) ? { 'X-Session-Id': id } : {};
 }

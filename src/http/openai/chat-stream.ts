@@ -4,17 +4,15 @@
 // start becomes an OpenAI error frame; a client that leaves cancels the upstream call.
 
 import { ClientGoneError, GatewayError, internalError } from '../../errors.ts';
-import type { ChatAnswer } from '../../chat/chat-service.ts';
 import { chatChunk, usageChunk, usageFor, type CompletionMeta } from './chat-format.ts';
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError, splitForStreaming } from './sse.ts';
 
 export interface StreamOptions {
   meta: CompletionMeta;
-  prompt: string;
   includeUsage: boolean;
   keepAliveIntervalMs: number;
-  /** Produces the answer; the signal aborts when the client goes away. */
-  answer: (signal: AbortSignal) => Promise<ChatAnswer>;
+  /** Produces the answer and the prompt it answered; the signal aborts when the client goes away. */
+  answer: (signal: AbortSignal) => Promise<{ text: string; prompt: string }>;
   onError?: (error: unknown) => void;
 }
 
@@ -47,7 +45,7 @@ export function chatCompletionStream(options: StreamOptions): ReadableStream<Uin
           const contentFrame = contentFrameFor(meta);
           for (const piece of splitForStreaming(answer.text)) frames += contentFrame(piece);
           frames += sseData(chatChunk(meta, {}, 'stop'));
-          if (options.includeUsage) frames += sseData(usageChunk(meta, usageFor(options.prompt, answer.text)));
+          if (options.includeUsage) frames += sseData(usageChunk(meta, usageFor(answer.prompt, answer.text)));
           write(frames + SSE_DONE);
           close();
         },

@@ -1,0 +1,154 @@
+// The sessions table: prepared statements only, one write transaction per turn. Expired
+// rows are invisible to every read, so expiry is exact whatever the pruner's pace.
+
+import type { Database, Statement } from 'bun:sqlite';
+import type { ChatMessage } from '../conversation/messages.ts';
+
+export interface StoredSession {
+  owner: string;
+  id: string;
+  /** Fingerprint of the conversation after its latest turn (sessions found by content); null for named ones. */
+  tip: string | null;
+  upstreamSessionId: string;
+  identityId: string | null;
+  history: ChatMessage[];
+  turns: number;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+}
+
+export type SessionSummary = Omit<StoredSession, 'history' | 'owner' | 'tip'> & { owner: string; named: boolean; messages: number };
+
+type Row = {
+  owner: string;
+  id: string;
+  tip: string | null;
+  upstream_session_id: string;
+  identity_id: string | null;
+  history: string;
+  turns: number;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+};
+
+type SummaryRow = Omit<Row, 'history'> & { messages: number };
+
+export class SessionRepo {
+  private readonly byId: Statement<Row, [{ owner: string; id: string; now: number }]>;
+  private readonly byTip: Statement<Row, [{ tip: string; now: number }]>;
+  private readonly upsert: Statement<unknown, [Row]>;
+  private readonly remove: Statement<unknown, [{ owner: string; id: string }]>;
+  private readonly pruneBatch: Statement<unknown, [{ now: number; limit: number }]>;
+  private readonly evictOldest: Statement<unknown, [{ count: number }]>;
+  private readonly countLive: Statement<{ n: number }, [{ now: number }]>;
+  private readonly countAll: Statement<{ n: number }, []>;
+  private readonly page: Statement<SummaryRow, [{ now: number; offset: number; limit: number }]>;
+
+  constructor(private readonly db: Database) {
+    this.byId = db.query('SELECT * FROM sessions WHERE owner = $owner AND id = $id AND expires_at > $now');
+    // Two identical conversations can share a tip; the most recently used continues.
+    this.byTip = db.query('SELECT * FROM sessions WHERE tip = $tip AND expires_at > $now ORDER BY last_used_at DESC LIMIT 1');
+    this.upsert = db.query(
+      `INSERT INTO sessions (owner, id, tip, upstream_session_id, identity_id, history, turns, created_at, last_used_at, expires_at)
+       VALUES ($owner, $id, $tip, $upstream_session_id, $identity_id, $history, $turns, $created_at, $last_used_at, $expires_at)
+       ON CONFLICT(owner, id) DO UPDATE SET tip = excluded.tip, upstream_session_id = excluded.upstream_session_id,
+         identity_id = excluded.identity_id, history = excluded.history, turns = excluded.turns,
+         last_used_at = excluded.last_used_at, expires_at = excluded.expires_at`,
+    );
+    this.remove = db.query('DELETE FROM sessions WHERE owner = $owner AND id = $id');
+    this.pruneBatch = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= $now LIMIT $limit)');
+    // With one TTL for all, the earliest expiry is the least recently used.
+    this.evictOldest = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ORDER BY expires_at LIMIT $count)');
+    this.countLive = db.query('SELECT count(*) AS n FROM sessions WHERE expires_at > $now');
+    this.countAll = db.query('SELECT count(*) AS n FROM sessions');
+    this.page = db.query(
+      `SELECT owner, id, tip, upstream_session_id, identity_id, turns, created_at, last_used_at, expires_at,
+              json_array_length(history) AS messages
+       FROM sessions WHERE expires_at > $now ORDER BY last_used_at DESC, rowid DESC LIMIT $limit OFFSET $offset`,
+    );
+  }
+
+  find(owner: string, id: string, now: number): StoredSession | null {
+    const row = this.byId.get({ owner, id, now });
+    return row ? fromRow(row) : null;
+  }
+
+  findByTip(tip: string, now: number): StoredSession | null {
+    const row = this.byTip.get({ tip, now });
+    return row ? fromRow(row) : null;
+  }
+
+  /** One transaction: the turn is either wholly stored or not at all. */
+  save(session: StoredSession): void {
+    this.upsert.run({
+      owner: session.owner,
+      id: session.id,
+      tip: session.tip,
+      upstream_session_id: session.upstreamSessionId,
+      identity_id: session.identityId,
+      history: JSON.stringify(session.history),
+      turns: session.turns,
+      created_at: session.createdAt,
+      last_used_at: session.lastUsedAt,
+      expires_at: session.expiresAt,
+    });
+  }
+
+  delete(owner: string, id: string): boolean {
+    return this.remove.run({ owner, id }).changes > 0;
+  }
+
+  /** Deletes up to `limit` expired sessions; returns how many went. */
+  pruneExpired(now: number, limit: number): number {
+    return this.pruneBatch.run({ now, limit }).changes;
+  }
+
+  evictLeastRecentlyUsed(count: number): number {
+    return count > 0 ? this.evictOldest.run({ count }).changes : 0;
+  }
+
+  countUnexpired(now: number): number {
+    return this.countLive.get({ now })?.n ?? 0;
+  }
+
+  countRows(): number {
+    return this.countAll.get()?.n ?? 0;
+  }
+
+  /** Live sessions, most recently used first. */
+  list(now: number, limit: number, offset: number): SessionSummary[] {
+    return this.page.all({ now, offset, limit }).map((r) => ({
+      owner: r.owner,
+      id: r.id,
+      named: r.tip === null,
+      upstreamSessionId: r.upstream_session_id,
+      identityId: r.identity_id,
+      turns: r.turns,
+      messages: r.messages,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      expiresAt: r.expires_at,
+    }));
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+}
+
+function fromRow(row: Row): StoredSession {
+  return {
+    owner: row.owner,
+    id: row.id,
+    tip: row.tip,
+    upstreamSessionId: row.upstream_session_id,
+    identityId: row.identity_id,
+    history: JSON.parse(row.history) as ChatMessage[],
+    turns: row.turns,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+  };
+}

@@ -1,0 +1,182 @@
+// Conversations that continue: finds the session a request belongs to (by name, or by
+// the fingerprint of the history a stateless client resends), holds it for the turn so
+// turns of one session never interleave, and stores the turn only once it was answered.
+
+import type { ChatMessage } from '../conversation/messages.ts';
+import { ClientGoneError, GatewayError } from '../errors.ts';
+import { newUpstreamSessionId } from '../upstream/session-id.ts';
+import { answeredPrefix, conversationTip } from './fingerprint.ts';
+import { KeyedMutex, type Unlock } from './keyed-mutex.ts';
+import type { SessionRepo, StoredSession } from './session-repo.ts';
+import { continueConversation, historyWithinBudget } from './session-history.ts';
+
+export interface SessionSettings {
+  ttlMs: number;
+  /** Most sessions kept; the least recently used go first. 0 = no cap. */
+  maxSessions: number;
+  /** Character budget of a prompt (CONTEXT_MAX_LENGTH): history beyond it is not kept. */
+  contextMaxLength: number;
+}
+
+export interface TurnRequest {
+  /** The client key's name: sessions of one key are invisible to another. */
+  owner: string;
+  /** The conversation's name (X-Session-Id or `user`); null = recognise it by its messages. */
+  name: string | null;
+  messages: ChatMessage[];
+  signal: AbortSignal;
+  deadline: number;
+}
+
+export interface SessionTurn {
+  /** The session's public id, returned as X-Session-Id. */
+  sessionId: string;
+  /** The conversation to build the prompt from. */
+  messages: ChatMessage[];
+  upstreamSessionId: string;
+  preferredIdentityId: string | null;
+  /** Stores the answered turn (one transaction). Call only with a complete answer. */
+  commit(answer: string, identityId: string): void;
+  /** Lets the session's next turn go; always call it, answered or not. */
+  release(): void;
+}
+
+const GENERATED_PREFIX = 'conv_';
+
+export class SessionService {
+  private readonly locks = new KeyedMutex();
+  private rows: number;
+
+  constructor(
+    private readonly repo: SessionRepo,
+    private readonly settings: SessionSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.rows = repo.countRows();
+  }
+
+  async begin(request: TurnRequest): Promise<SessionTurn> {
+    return request.name === null ? this.beginRecognised(request) : this.beginNamed(request, request.name);
+  }
+
+  delete(owner: string, id: string): boolean {
+    const deleted = this.repo.delete(owner, id);
+    if (deleted) this.rows--;
+    return deleted;
+  }
+
+  /** Sessions stored (expired ones not yet pruned included). */
+  get size(): number {
+    return this.rows;
+  }
+
+  /** Called by the pruner after it deleted rows, to keep the count true. */
+  recount(): void {
+    this.rows = this.repo.countRows();
+  }
+
+  private async beginNamed(request: TurnRequest, name: string): Promise<SessionTurn> {
+    const unlock = await this.lock(request.owner, name, request);
+    try {
+      const stored = this.repo.find(request.owner, name, this.now());
+      const messages = continueConversation(stored?.history ?? [], request.messages);
+      return this.turn(request.owner, name, stored, messages, unlock, { named: true });
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+
+  private async beginRecognised(request: TurnRequest): Promise<SessionTurn> {
+    const prefix = answeredPrefix(request.messages);
+    let forkedFrom: StoredSession | null = null;
+    if (prefix) {
+      const tip = conversationTip(request.owner, prefix);
+      // A concurrent turn may move the tip while we wait for the lock; then look again.
+      for (let look = 0; look < 3; look++) {
+        const candidate = this.repo.findByTip(tip, this.now());
+        if (!candidate) break;
+        forkedFrom = candidate;
+        const unlock = await this.lock(request.owner, candidate.id, request);
+        const current = this.repo.find(request.owner, candidate.id, this.now());
+        if (current?.tip === tip) return this.turn(request.owner, current.id, current, request.messages, unlock, { named: false });
+        unlock();
+      }
+    }
+    // A new conversation, or a branch of one (an edited or regenerated turn): a new
+    // upstream session, so nothing said on the other branch leaks into it.
+    const id = GENERATED_PREFIX + crypto.randomUUID().replaceAll('-', '');
+    const turn = this.turn(request.owner, id, null, request.messages, () => {}, { named: false });
+    return { ...turn, preferredIdentityId: forkedFrom?.identityId ?? null };
+  }
+
+  private turn(
+    owner: string,
+    id: string,
+    stored: StoredSession | null,
+    messages: ChatMessage[],
+    unlock: Unlock,
+    { named }: { named: boolean },
+  ): SessionTurn {
+    const upstreamSessionId = stored?.upstreamSessionId ?? newUpstreamSessionId();
+    return {
+      sessionId: id,
+      messages,
+      upstreamSessionId,
+      preferredIdentityId: stored?.identityId ?? null,
+      commit: (answer, identityId) => {
+        const now = this.now();
+        const answered: ChatMessage[] = [...messages, { role: 'assistant', content: answer }];
+        const session: StoredSession = {
+          owner,
+          id,
+          // Named sessions are found by name; recognised ones by the conversation's new tip.
+          // Their content is not stored: the client resends it every time.
+          tip: named ? null : conversationTip(owner, answered),
+          upstreamSessionId,
+          identityId,
+          history: named ? historyWithinBudget(answered, this.settings.contextMaxLength) : [],
+          turns: (stored?.turns ?? 0) + 1,
+          createdAt: stored?.createdAt ?? now,
+          lastUsedAt: now,
+          expiresAt: now + this.settings.ttlMs,
+        };
+        if (stored) return this.repo.save(session);
+        // A new session may reuse the id of an expired one that is not pruned yet.
+        const replaced = this.repo.transaction(() => {
+          const deleted = this.repo.delete(owner, id);
+          this.repo.save(session);
+          return deleted;
+        });
+        if (!replaced) this.afterInsert();
+      },
+      release: unlock,
+    };
+  }
+
+  private afterInsert(): void {
+    this.rows++;
+    const { maxSessions } = this.settings;
+    if (maxSessions > 0 && this.rows > maxSessions) this.rows -= this.repo.evictLeastRecentlyUsed(this.rows - maxSessions);
+  }
+
+  private async lock(owner: string, id: string, request: TurnRequest): Promise<Unlock> {
+    // Deadlines are wall-clock times; this.now may be a test's clock.
+    const waitMs = request.deadline - Date.now();
+    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(Math.max(0, waitMs))]);
+    try {
+      return await this.locks.lock(`${owner}\u0000${id}`, signal);
+    } catch (error) {
+      if (request.signal.aborted) throw new ClientGoneError();
+      if (signal.aborted) {
+        throw new GatewayError({
+          status: 504,
+          type: 'server_error',
+          message: `Timed out waiting for the previous turn of session "${id}" to finish. Send one turn of a conversation at a time, or retry.`,
+          errorCode: 'session_busy',
+        });
+      }
+      throw error;
+    }
+  }
+}
