@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 // kimi-gateway's entry point: parse the command line, start, reload on SIGHUP, stop on
-// SIGINT/SIGTERM. No logic.
+// SIGINT/SIGTERM; or run the `check` subcommand. No logic.
 
+import { runCheck } from './cli/check.ts';
 import { ConfigError, parseCommandLine, renderHelp } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './log.ts';
@@ -10,9 +11,12 @@ import { StoreError } from './store/database.ts';
 import { VERSION } from './version.ts';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'check') process.exit(await runCheck(argv.slice(1), process.env, (line) => console.log(line)));
+
   let command;
   try {
-    command = parseCommandLine(process.argv.slice(2), process.env);
+    command = parseCommandLine(argv, process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`kimi-gateway: ${error.message}`);

@@ -1,0 +1,209 @@
+// `kimi-gateway check`: probes every identity of the pool against the site with the real
+// KimiClient (chat page + nonce, and with --send one tiny message) and prints a table.
+// Read-only: no database, no pool state; secrets (cookies, proxy credentials) never printed.
+
+import { ConfigError, parseCommandLine } from '../config.ts';
+import { DEFAULT_MODEL } from '../conversation/models.ts';
+import { AccountsFileError, loadAccountsFile, redactProxy } from '../pool/accounts-file.ts';
+import { ANONYMOUS_IDENTITY, type IdentityConfig } from '../pool/identity-config.ts';
+import { KimiClient } from '../upstream/kimi-client.ts';
+import type { UpstreamOutcome } from '../upstream/outcome.ts';
+import { newUpstreamSessionId } from '../upstream/session-id.ts';
+import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
+
+export const CHECK_USAGE = `Usage: kimi-gateway check [--accounts FILE] [--upstream URL] [--send]
+
+Probes every identity of the pool (disabled ones too) against the site: fetches the
+chat page and its nonce, and with --send posts one short message ("ping") per enabled
+identity. Prints one row per identity and writes nothing (the database is not opened).
+
+  --accounts FILE   account pool file (default: ACCOUNTS_FILE; none = one anonymous identity)
+  --upstream URL    the site (default: UPSTREAM_BASE_URL, else https://kimi-ai.chat)
+  --send            also send one message per enabled identity (counts against its limits)
+  --help            this text
+
+Exit status: 0 at least one enabled identity works, 1 none works, 2 usage or config error.`;
+
+const PROBE_TIMEOUT_MS = 30_000;
+const CONCURRENCY = 4;
+const PROBE_PROMPT = 'ping';
+const DETAIL_MAX = 70;
+
+interface CheckOptions {
+  accountsFlag: string | undefined;
+  upstreamFlag: string | undefined;
+  send: boolean;
+}
+
+/** One step's result: ok with its time, or the outcome kind and a short (scrubbed) detail. */
+type StepResult = { ok: true; ms: number } | { ok: false; kind: string; detail: string } | { ok: null; why: string };
+
+interface ProbeRow {
+  identity: IdentityConfig;
+  page: StepResult;
+  send: StepResult | null;
+  works: boolean;
+}
+
+export async function runCheck(argv: string[], env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+  let options: CheckOptions | 'help';
+  let accountsFile: string | null;
+  let baseUrl: string;
+  try {
+    options = parseCheckArgs(argv);
+    if (options === 'help') {
+      out(CHECK_USAGE);
+      return 0;
+    }
+    // Reuse the gateway's own precedence and URL validation (flag > env, trimmed, http(s) only).
+    const flags: string[] = [];
+    if (options.accountsFlag !== undefined) flags.push('--accounts', options.accountsFlag);
+    if (options.upstreamFlag !== undefined) flags.push('--upstream', options.upstreamFlag);
+    const command = parseCommandLine(flags, { ACCOUNTS_FILE: env.ACCOUNTS_FILE, UPSTREAM_BASE_URL: env.UPSTREAM_BASE_URL });
+    if (command.kind !== 'run') throw new ConfigError('unexpected arguments');
+    accountsFile = command.config.accountsFile;
+    baseUrl = command.config.upstreamBaseUrl;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    out(`kimi-gateway check: ${error.message}`);
+    out('Run kimi-gateway check --help for its usage.');
+    return 2;
+  }
+
+  let identities: IdentityConfig[];
+  try {
+    identities = accountsFile ? await loadAccountsFile(accountsFile) : [ANONYMOUS_IDENTITY];
+  } catch (error) {
+    if (!(error instanceof AccountsFileError)) throw error;
+    out(`kimi-gateway check: ${error.message}`);
+    return 2;
+  }
+
+  out(`Checking ${identities.length} ${identities.length === 1 ? 'identity' : 'identities'} from ${accountsFile ?? '(no account file: anonymous visitor)'} against ${baseUrl}${options.send ? ', sending one message each' : ''}`);
+  const client = new KimiClient({ baseUrl, nonceMaxAgeMs: PROBE_TIMEOUT_MS, pageTimeoutMs: PROBE_TIMEOUT_MS });
+  const rows = await mapBounded(identities, CONCURRENCY, (identity) => probe(client, identity, options.send));
+  for (const line of renderTable(rows, options.send)) out(line);
+
+  const enabled = rows.filter((r) => r.identity.enabled);
+  const working = enabled.filter((r) => r.works).length;
+  out('');
+  out(`${working} of ${enabled.length} enabled ${enabled.length === 1 ? 'identity works' : 'identities work'}${options.send ? '' : ' (page and nonce only; add --send to post a message)'}.`);
+  return working > 0 ? 0 : 1;
+}
+
+function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
+  const options: CheckOptions = { accountsFlag: undefined, upstreamFlag: undefined, send: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--send') {
+      options.send = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (name !== '--accounts' && name !== '--upstream') throw new ConfigError(`Unknown argument "${arg}".`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value.startsWith('--') || value.trim() === '') throw new ConfigError(`${name} needs a value.`);
+    if (name === '--accounts') options.accountsFlag = value;
+    else options.upstreamFlag = value;
+  }
+  return options;
+}
+
+async function probe(client: KimiClient, config: IdentityConfig, send: boolean): Promise<ProbeRow> {
+  const identity = new UpstreamIdentity({ id: config.id, cookies: config.cookies, userAgent: config.userAgent, proxy: config.proxy });
+  const scrub = scrubberFor(config);
+
+  let started = performance.now();
+  const nonce = await client.refreshNonce(identity);
+  const page: StepResult = nonce.ok ? { ok: true, ms: elapsed(started) } : failed(nonce.outcome, scrub);
+
+  let sent: StepResult | null = null;
+  if (send) {
+    if (!config.enabled) sent = { ok: null, why: 'skipped (disabled)' };
+    else if (!page.ok) sent = { ok: null, why: 'skipped (no nonce)' };
+    else {
+      started = performance.now();
+      const { outcome } = await client.send(identity, {
+        prompt: PROBE_PROMPT,
+        upstreamModel: DEFAULT_MODEL.upstream,
+        sessionId: newUpstreamSessionId(),
+        signal: new AbortController().signal,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        // Exactly one message per identity: a fresh nonce that is refused is itself the finding.
+        mayRetry: () => false,
+      });
+      sent = outcome.kind === 'ok' ? { ok: true, ms: elapsed(started) } : failed(outcome, scrub);
+    }
+  }
+  // A disabled identity is judged on its page alone (it is never sent a message).
+  const works = page.ok === true && (!config.enabled || sent === null || sent.ok === true);
+  return { identity: config, page, send: sent, works };
+}
+
+function failed(outcome: UpstreamOutcome, scrub: (text: string) => string): StepResult {
+  const detail = 'detail' in outcome ? outcome.detail : 'reason' in outcome ? outcome.reason : '';
+  const oneLine = scrub(detail).replace(/\s+/g, ' ').trim();
+  return { ok: false, kind: outcome.kind, detail: oneLine.length > DETAIL_MAX ? `${oneLine.slice(0, DETAIL_MAX - 1)}…` : oneLine };
+}
+
+/** Blanks out this identity's cookie values and proxy credentials wherever they might be echoed. */
+function scrubberFor(config: IdentityConfig): (text: string) => string {
+  const secrets = new Set<string>();
+  for (const pair of (config.cookies ?? '').split(';')) {
+    const value = pair.slice(pair.indexOf('=') + 1).trim();
+    if (pair.includes('=') && value.length >= 4) secrets.add(value);
+  }
+  if (config.proxy) {
+    secrets.add(config.proxy);
+    try {
+      const url = new URL(config.proxy);
+      for (const part of [url.username, url.password]) {
+        if (part) secrets.add(part).add(decodeURIComponent(part));
+      }
+    } catch {
+      // Validated by the account file already; nothing more to hide.
+    }
+  }
+  const ordered = [...secrets].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+  return (text) => ordered.reduce((acc, secret) => acc.split(secret).join('***'), text);
+}
+
+function renderTable(rows: ProbeRow[], send: boolean): string[] {
+  const header = ['IDENTITY', 'PROXY', 'PAGE/NONCE', ...(send ? ['SEND'] : []), 'VERDICT'];
+  const cells = rows.map((r) => [
+    r.identity.enabled ? r.identity.id : `${r.identity.id} (disabled)`,
+    redactProxy(r.identity.proxy) ?? 'direct',
+    formatStep(r.page),
+    ...(send ? [r.send ? formatStep(r.send) : '-'] : []),
+    r.identity.enabled ? (r.works ? 'works' : 'FAILS') : `disabled (${r.works ? 'would work' : 'fails'})`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((cell, i) => (i === c.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...cells.map(line)];
+}
+
+function formatStep(step: StepResult): string {
+  if (step.ok === true) return `ok ${step.ms} ms`;
+  if (step.ok === null) return step.why;
+  return step.detail ? `${step.kind}: ${step.detail}` : step.kind;
+}
+
+function elapsed(since: number): number {
+  return Math.round(performance.now() - since);
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
