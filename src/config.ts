@@ -10,6 +10,10 @@ export interface Config {
   upstreamBaseUrl: string;
   /** Client keys accepted in `Authorization: Bearer`. Empty = auth off (loopback only). */
   apiKeys: string[];
+  /** Key for /admin and /dashboard; null = admin API off. */
+  adminKey: string | null;
+  /** How long in-flight requests and streams may run on after SIGTERM/SIGINT. */
+  shutdownGraceMs: number;
   /** True when no key is configured and the host was forced to 127.0.0.1. */
   loopbackOnlyBecauseNoKey: boolean;
   contextMaxLength: number;
@@ -54,6 +58,8 @@ export const SETTINGS = {
   upstreamBaseUrl: { flag: '--upstream', env: ['UPSTREAM_BASE_URL'], default: 'https://kimi-ai.chat', help: 'base URL of kimi-ai.chat (or the emulator)' },
   apiKeys: { env: ['API_KEYS'], default: '(none)', help: 'comma-separated client keys for Authorization: Bearer' },
   apiMasterKey: { env: ['API_MASTER_KEY'], default: '(none)', help: "one client key (the seed's name; the seed's value 1 means no key)" },
+  adminKey: { flag: '--admin-key', env: ['ADMIN_KEY'], default: '(none: admin API and dashboard off)', help: 'key for /admin/* and /dashboard (Bearer, or Basic auth password)' },
+  shutdownGraceMs: { env: ['SHUTDOWN_GRACE_MS'], default: '30000', help: 'on SIGTERM/SIGINT, how long in-flight requests may finish' },
   contextMaxLength: { env: ['CONTEXT_MAX_LENGTH'], default: '1000', help: 'max characters of the prompt sent upstream' },
   requestTimeoutMs: { env: ['REQUEST_TIMEOUT_MS'], default: '180000', help: 'deadline for one client request, retries included' },
   keepAliveIntervalMs: { env: ['KEEPALIVE_INTERVAL_MS'], default: '5000', help: 'interval of ": keep-alive" frames while a stream waits' },
@@ -138,6 +144,8 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
     dbPath: read('dbPath')?.value ?? './data/kimi-gateway.sqlite',
     upstreamBaseUrl: readBaseUrl(read('upstreamBaseUrl')),
     apiKeys,
+    adminKey: readAdminKey(read('adminKey'), apiKeys),
+    shutdownGraceMs: int('shutdownGraceMs', 30_000, 0, 3_600_000),
     loopbackOnlyBecauseNoKey,
     contextMaxLength: int('contextMaxLength', 1000, 50, 1_000_000),
     requestTimeoutMs: int('requestTimeoutMs', 180_000, 1_000, 3_600_000),
@@ -166,6 +174,14 @@ function readApiKeys(list: { value: string; source: string } | null, master: { v
     if (/\s/.test(key)) throw new ConfigError(`${list?.source ?? 'API_KEYS'}: a key contains white space; keys are separated by commas.`);
   }
   return [...new Set(keys)];
+}
+
+function readAdminKey(raw: { value: string; source: string } | null, apiKeys: readonly string[]): string | null {
+  if (!raw) return null;
+  if (/\s/.test(raw.value)) throw new ConfigError(`${raw.source}: the admin key contains white space.`);
+  if (raw.value.length < 12) throw new ConfigError(`${raw.source}: the admin key is shorter than 12 characters; use a long random value.`);
+  if (apiKeys.includes(raw.value)) throw new ConfigError(`${raw.source}: the admin key must differ from every client key in API_KEYS.`);
+  return raw.value;
 }
 
 function readBaseUrl(raw: { value: string; source: string } | null): string {

@@ -10,7 +10,7 @@ export type OpenAIErrorType =
   | 'server_error';
 
 export interface OpenAIErrorBody {
-  error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null };
+  error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null; request_id?: string };
 }
 
 interface GatewayErrorInit {
@@ -40,8 +40,11 @@ export class GatewayError extends Error {
     this.headers = init.headers ?? {};
   }
 
-  toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.errorCode } };
+  /** The wire shape; the request id (also in the X-Request-Id header) helps match a report to the logs. */
+  toBody(requestId?: string): OpenAIErrorBody {
+    const error: OpenAIErrorBody['error'] = { message: this.message, type: this.type, param: this.param, code: this.errorCode };
+    if (requestId) error.request_id = requestId;
+    return { error };
   }
 }
 

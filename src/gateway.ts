@@ -17,6 +17,12 @@ import { SessionPruner } from './sessions/session-pruner.ts';
 import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { KimiClient } from './upstream/kimi-client.ts';
+import { AdminApi } from './http/admin/admin-api.ts';
+import { RequestTraces } from './http/request-trace.ts';
+import { ActivityFeed } from './ops/activity-feed.ts';
+import { logRequest } from './ops/log-request.ts';
+import { GatewayMetrics } from './ops/metrics.ts';
+import { DEFAULT_MODEL } from './conversation/models.ts';
 
 export interface Gateway {
   url: string;
@@ -27,7 +33,13 @@ export interface Gateway {
   pruneSessions(): Promise<number>;
   /** Re-reads the account file; a broken file is refused and the running pool kept. */
   reloadAccounts(): Promise<{ ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string }>;
-  stop(): Promise<void>;
+  /** Requests begun and not finished (streams included). */
+  inFlight(): number;
+  /**
+   * Stops accepting, lets in-flight requests and streams finish for up to `graceMs`
+   * (default SHUTDOWN_GRACE_MS), cuts what is left, saves state and closes the DB.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface GatewayOptions {
@@ -64,7 +76,41 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     log,
     onPruned: () => sessions.recount(),
   });
-  const app = createApp({ ...config, chat, sessions, log });
+  const metrics = new GatewayMetrics({
+    identities: () => pool.list().filter((m) => !m.removed).map((m) => ({ id: m.id, state: m.health.state.kind, inFlight: m.inFlight })),
+    queueDepth: () => pool.queueDepth,
+    sessionCount: () => sessions.size,
+  });
+  pool.onEvent((event) => metrics.recordPoolEvent(event));
+  const activity = new ActivityFeed();
+  const traces = new RequestTraces((record) => {
+    metrics.recordRequest(record);
+    // The dashboard's own polling and probes would crowd out the traffic it is there to show.
+    if (!isOperatorRoute(record.route)) activity.record(record);
+    logRequest(log, record);
+  });
+  let draining = false;
+  const reloadAccounts: Gateway['reloadAccounts'] = async () => {
+    if (!config.accountsFile) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
+    try {
+      return { ok: true, ...pool.reload(await loadAccountsFile(config.accountsFile)) };
+    } catch (error) {
+      if (!(error instanceof AccountsFileError)) throw error;
+      log.error('account file refused; the running pool is kept', { error: error.message });
+      return { ok: false, error: error.message };
+    }
+  };
+  const admin = new AdminApi({
+    adminKey: config.adminKey,
+    pool,
+    client,
+    sessions,
+    activity,
+    reloadAccounts,
+    probeTimeoutMs: Math.min(30_000, config.attemptTimeoutMs),
+    upstreamModel: DEFAULT_MODEL.upstream,
+  });
+  const app = createApp({ ...config, chat, sessions, pool, admin, metrics, traces, log, isDraining: () => draining });
 
   try {
     app.listen({
@@ -98,17 +144,23 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     pool,
     sessions,
     pruneSessions: () => pruner.run(),
-    async reloadAccounts() {
-      if (!config.accountsFile) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
-      try {
-        return { ok: true, ...pool.reload(await loadAccountsFile(config.accountsFile)) };
-      } catch (error) {
-        if (!(error instanceof AccountsFileError)) throw error;
-        log.error('account file refused; the running pool is kept', { error: error.message });
-        return { ok: false, error: error.message };
+    reloadAccounts,
+    inFlight: () => traces.inFlight,
+    async stop(graceMs = config.shutdownGraceMs) {
+      draining = true;
+      // Stop listening at once; connections with requests in flight stay open.
+      void server.stop(false);
+      const inFlight = traces.inFlight;
+      if (inFlight > 0) {
+        log.info('waiting for in-flight requests', { in_flight: inFlight, grace_ms: graceMs });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, graceMs, 'timeout')));
+        const result = await Promise.race([traces.idle().then(() => 'idle' as const), graceOver]);
+        clearTimeout(timer);
+        if (result === 'timeout') {
+          log.warn('grace period over; cutting the requests still running', { requests: JSON.stringify(traces.running()) });
+        }
       }
-    },
-    async stop() {
       await app.stop(true);
       await pruner.stop();
       pool.close();
@@ -116,6 +168,9 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     },
   };
 }
+
+const isOperatorRoute = (route: string): boolean =>
+  route.startsWith('/admin/') || route === '/dashboard' || route === '/healthz' || route === '/readyz' || route === '/metrics';
 
 async function readIdentities(config: Config): Promise<IdentityConfig[]> {
   return config.accountsFile ? loadAccountsFile(config.accountsFile) : [ANONYMOUS_IDENTITY];

@@ -20,7 +20,20 @@ export interface ChatJob {
   signal: AbortSignal;
   /** epoch ms by which the answer must be in */
   deadline: number;
+  /** Filled in as the turn goes, success or not (request logs and metrics). */
+  trace?: TurnTrace;
 }
+
+export interface TurnTrace {
+  identityId: string | null;
+  attempts: number;
+  upstreamMs: number;
+  queueWaitMs: number;
+  /** The last upstream outcome kind. */
+  outcome: string | null;
+}
+
+export const newTurnTrace = (): TurnTrace => ({ identityId: null, attempts: 0, upstreamMs: 0, queueWaitMs: 0, outcome: null });
 
 export interface ChatAnswer {
   text: string;
@@ -56,19 +69,25 @@ export class ChatService {
   async complete(job: ChatJob): Promise<ChatAnswer> {
     const { client, pool, maxAttempts, attemptTimeoutMs } = this.deps;
     const sessionId = job.sessionId ?? newUpstreamSessionId();
+    const trace = job.trace ?? newTurnTrace();
     const tried = new Set<string>();
     let lastFailure: Error | null = null;
     let upstreamCalls = 0;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let lease;
+      const waitStart = this.now();
       try {
         lease = await pool.acquire({ exclude: tried, preferredId: job.preferredIdentityId, signal: job.signal, deadline: job.deadline });
       } catch (error) {
         if (error instanceof NoCandidateError) throw lastFailure ?? pool.unavailableError();
         throw error;
+      } finally {
+        trace.queueWaitMs += this.now() - waitStart;
       }
       tried.add(lease.member.id);
+      trace.identityId = lease.member.id;
+      trace.attempts = attempt;
       const startedAt = this.now();
       const budget = Math.min(attemptTimeoutMs, job.deadline - startedAt);
       const { outcome, upstreamCalls: calls } = await client.send(lease.identity, {
@@ -80,7 +99,10 @@ export class ChatService {
         mayRetry: lease.takeExtraCall,
       });
       upstreamCalls += calls;
-      pool.release(lease, { outcome, latencyMs: this.now() - startedAt, timeoutCounts: budget >= attemptTimeoutMs });
+      const latencyMs = this.now() - startedAt;
+      trace.upstreamMs += latencyMs;
+      trace.outcome = outcome.kind;
+      pool.release(lease, { outcome, latencyMs, timeoutCounts: budget >= attemptTimeoutMs });
       if (outcome.kind === 'ok') return { text: outcome.message, identityId: lease.member.id, attempts: attempt, upstreamCalls };
 
       const error = upstreamError(outcome);

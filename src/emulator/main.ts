@@ -25,8 +25,6 @@ try {
   console.error(`kimi emulator: cannot start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
-console.log(`kimi emulator listening on ${emulator.url}`);
-
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
@@ -36,3 +34,5 @@ async function shutdown(): Promise<void> {
 }
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
+// Printed last: whoever waits for this line may signal the process at once.
+console.log(`kimi emulator listening on ${emulator.url}`);

@@ -1,23 +1,33 @@
-// The HTTP surface: the only module that knows Elysia. CORS, auth before anything reads
-// the body, OpenAI's error shape for every failure, and the routes.
+// The HTTP surface: the only module that knows Elysia. Request ids and traces, CORS,
+// auth before anything reads the body, OpenAI's error shape for every failure, routes.
 
 import { bearer } from '@elysiajs/bearer';
 import { Elysia } from 'elysia';
 import type { ChatService } from '../chat/chat-service.ts';
-import type { SessionService } from '../sessions/session-service.ts';
 import { GatewayError, internalError, invalidRequest, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { GatewayMetrics } from '../ops/metrics.ts';
+import type { IdentityPool } from '../pool/identity-pool.ts';
+import type { SessionService } from '../sessions/session-service.ts';
 import { VERSION } from '../version.ts';
+import type { AdminApi } from './admin/admin-api.ts';
 import { bearerFromHeader, createKeyCheck } from './auth.ts';
 import { preflightResponse } from './cors.ts';
+import { docsPage, openApiResponse } from './docs/docs-route.ts';
 import { createChatHandler } from './openai/chat-route.ts';
 import { getModel, listModels } from './openai/models-route.ts';
 import { deleteSession } from './openai/sessions-route.ts';
+import { healthz, metricsResponse, readyz } from './ops-routes.ts';
+import type { RequestTraces } from './request-trace.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 
 export interface AppOptions {
   chat: ChatService;
   sessions: SessionService;
+  pool: IdentityPool;
+  admin: AdminApi;
+  metrics: GatewayMetrics;
+  traces: RequestTraces;
   log: Logger;
   apiKeys: readonly string[];
   contextMaxLength: number;
@@ -25,29 +35,65 @@ export interface AppOptions {
   keepAliveIntervalMs: number;
   maxBodyBytes: number;
   sessionFromUserField: boolean;
+  /** True once shutdown began: /readyz answers 503 so balancers move away. */
+  isDraining: () => boolean;
 }
 
+const CHAT_ROUTE = '/v1/chat/completions';
+
 export function createApp(options: AppOptions) {
+  const { log, traces, admin } = options;
   const checkKey = createKeyCheck(options.apiKeys);
-  const chatHandler = createChatHandler(options);
-  const { log } = options;
+  const chatHandler = createChatHandler({ ...options, onStreamEnd: (trace) => traces.finish(trace, 200) });
+  const traceOf = (request: Request) => traces.of(request)!;
 
   return new Elysia()
-    .onRequest(({ request }) => {
+    .onRequest(({ request, set }) => {
+      // A preflight ends here, before the hooks that would finish a trace.
       if (request.method === 'OPTIONS') return preflightResponse(request);
+      set.headers['X-Request-Id'] = traces.begin(request, '').id;
     })
     .onError(({ error, code, request }) => {
-      if (error instanceof GatewayError) return errorResponse(error);
+      const trace = traces.of(request);
+      const fail = (e: GatewayError) => {
+        if (trace) {
+          trace.errorCode = e.errorCode ?? e.type;
+          trace.status = e.status;
+        }
+        return errorResponse(e, trace?.id);
+      };
+      if (error instanceof GatewayError) return fail(error);
       if (code === 'NOT_FOUND') {
         const path = new URL(request.url).pathname;
-        return errorResponse(notFound(`Unknown endpoint: ${request.method} ${path}. See /v1/models and /v1/chat/completions.`, 'unknown_url'));
+        return fail(notFound(`Unknown endpoint: ${request.method} ${path}. See /docs for the API.`, 'unknown_url'));
       }
-      if (code === 'PARSE' || code === 'VALIDATION') return errorResponse(invalidRequest((error as Error).message));
+      if (code === 'PARSE' || code === 'VALIDATION') return fail(invalidRequest((error as Error).message));
       const e = error as Error;
-      log.error('unhandled error', { error: e?.name, message: e?.message, stack: e?.stack?.split('\n').slice(0, 4).join(' | ') });
-      return errorResponse(internalError());
+      log.error('unhandled error', { request_id: trace?.id, error: e?.name, message: e?.message, stack: e?.stack?.split('\n').slice(0, 4).join(' | ') });
+      return fail(internalError());
     })
-    .get('/', () => jsonResponse({ name: 'kimi-gateway', version: VERSION, endpoints: ['/v1/models', '/v1/chat/completions'] }))
+    .onAfterResponse(({ request, route, set, responseValue }) => {
+      const trace = traces.of(request);
+      if (!trace || trace.streaming) return;
+      trace.route ||= route || 'unmatched';
+      const status = trace.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200);
+      traces.finish(trace, status);
+    })
+    .get('/', () =>
+      jsonResponse({ name: 'kimi-gateway', version: VERSION, docs: '/docs', endpoints: ['/v1/models', CHAT_ROUTE, '/v1/sessions/{id}', '/healthz', '/readyz', '/metrics', '/dashboard', '/admin/…'] }),
+    )
+    .get('/healthz', healthz)
+    .get('/readyz', () => readyz(options.pool, options.isDraining()))
+    .get('/metrics', () => metricsResponse(options.metrics))
+    .get('/docs', docsPage)
+    .get('/docs/openapi.json', openApiResponse)
+    .get('/dashboard', ({ request }) => (admin.authorize(request), admin.dashboard()))
+    .get('/admin/identities', ({ request }) => (admin.authorize(request), admin.identities()))
+    .post('/admin/identities/:id/:action', ({ request, params }) => (admin.authorize(request), admin.identityAction(params.id, params.action)), { parse: 'none' })
+    .post('/admin/reload', ({ request }) => (admin.authorize(request), admin.reload()), { parse: 'none' })
+    .get('/admin/sessions', ({ request }) => (admin.authorize(request), admin.sessions(new URL(request.url))))
+    .delete('/admin/sessions/:id', ({ request, params }) => (admin.authorize(request), admin.deleteSession(params.id, new URL(request.url))), { parse: 'none' })
+    .get('/admin/activity', ({ request }) => (admin.authorize(request), admin.activity(new URL(request.url))))
     .use(bearer())
     .guard({}, (guarded) =>
       guarded
@@ -55,11 +101,17 @@ export function createApp(options: AppOptions) {
         .resolve(({ bearer: token, request }) => {
           const authorization = request.headers.get('authorization');
           // Tokens are taken from the Authorization header only, never from ?access_token= (URLs end up in logs).
-          return { caller: checkKey(authorization ? token ?? bearerFromHeader(authorization) : undefined) };
+          const caller = checkKey(authorization ? token ?? bearerFromHeader(authorization) : undefined);
+          traceOf(request).keyName = caller;
+          return { caller };
         })
         .get('/v1/models', listModels)
         .get('/v1/models/:id', ({ params }) => getModel(params.id))
-        .post('/v1/chat/completions', ({ request, server, caller }) => chatHandler(request, server, caller), { parse: 'none' })
+        .post(CHAT_ROUTE, ({ request, server, caller }) => {
+          const trace = traceOf(request);
+          trace.route = CHAT_ROUTE;
+          return chatHandler(request, server, caller, trace);
+        }, { parse: 'none' })
         .delete('/v1/sessions/:id', ({ params, caller }) => deleteSession(options.sessions, caller, params.id), { parse: 'none' }),
     );
 }

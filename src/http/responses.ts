@@ -14,6 +14,6 @@ export function rawJsonResponse(json: string): Response {
   return new Response(json, { headers: JSON_HEADERS });
 }
 
-export function errorResponse(error: GatewayError): Response {
-  return jsonResponse(error.toBody(), error.status, error.headers);
+export function errorResponse(error: GatewayError, requestId?: string): Response {
+  return jsonResponse(error.toBody(requestId), error.status, error.headers);
 }

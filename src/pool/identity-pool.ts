@@ -123,6 +123,7 @@ export class IdentityPool {
     const { outcome } = info;
     if (outcome.kind === 'ok') {
       member.counters.successes++;
+      member.counters.successLatencyMs += info.latencyMs;
       member.load.observeLatency(info.latencyMs, now);
     } else if (outcome.kind !== 'cancelled') {
       member.counters.failures[outcome.kind] = (member.counters.failures[outcome.kind] ?? 0) + 1;
@@ -137,6 +138,15 @@ export class IdentityPool {
     this.persist(member, changed);
     if (member.removed && member.inFlight === 0) this.dropRemoved();
     this.drain();
+  }
+
+  /**
+   * An operator's probe: a lease on this identity now, outside the scheduler (its state and
+   * limits are not checked). Release it like any lease; a success brings it back to ready.
+   */
+  leaseForProbe(id: string): Lease | null {
+    const member = this.members.find((m) => m.id === id && !m.removed);
+    return member ? { ...this.lease(member, this.now(), 0), probe: true } : null;
   }
 
   disable(id: string, reason = 'disabled by operator'): boolean {

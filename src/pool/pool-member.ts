@@ -12,6 +12,8 @@ export interface MemberCounters {
   requests: number;
   successes: number;
   failures: Partial<Record<UpstreamOutcomeKind, number>>;
+  /** Sum of successful attempts' latencies, for the average shown to operators. */
+  successLatencyMs: number;
 }
 
 export class PoolMember {
@@ -20,7 +22,7 @@ export class PoolMember {
   removed = false;
   readonly window: RateWindow;
   readonly load = new LoadScore();
-  readonly counters: MemberCounters = { requests: 0, successes: 0, failures: {} };
+  readonly counters: MemberCounters = { requests: 0, successes: 0, failures: {}, successLatencyMs: 0 };
   lastError: { kind: UpstreamOutcomeKind; detail: string; at: number } | null = null;
   /** Cookie header and nonce as last persisted, to know when to save again. */
   persisted = { cookies: '', nonce: '' };

@@ -40,6 +40,7 @@ export class SessionRepo {
   private readonly byTip: Statement<Row, [{ tip: string; now: number }]>;
   private readonly upsert: Statement<unknown, [Row]>;
   private readonly remove: Statement<unknown, [{ owner: string; id: string }]>;
+  private readonly removeAnyOwner: Statement<unknown, [{ id: string }]>;
   private readonly pruneBatch: Statement<unknown, [{ now: number; limit: number }]>;
   private readonly evictOldest: Statement<unknown, [{ count: number }]>;
   private readonly countLive: Statement<{ n: number }, [{ now: number }]>;
@@ -58,6 +59,7 @@ export class SessionRepo {
          last_used_at = excluded.last_used_at, expires_at = excluded.expires_at`,
     );
     this.remove = db.query('DELETE FROM sessions WHERE owner = $owner AND id = $id');
+    this.removeAnyOwner = db.query('DELETE FROM sessions WHERE id = $id');
     this.pruneBatch = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= $now LIMIT $limit)');
     // With one TTL for all, the earliest expiry is the least recently used.
     this.evictOldest = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ORDER BY expires_at LIMIT $count)');
@@ -98,6 +100,11 @@ export class SessionRepo {
 
   delete(owner: string, id: string): boolean {
     return this.remove.run({ owner, id }).changes > 0;
+  }
+
+  /** Operator's delete: the id under every key; returns how many went. */
+  deleteEveryOwner(id: string): number {
+    return this.removeAnyOwner.run({ id }).changes;
   }
 
   /** Deletes up to `limit` expired sessions; returns how many went. */

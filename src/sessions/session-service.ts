@@ -7,7 +7,7 @@ import { ClientGoneError, GatewayError } from '../errors.ts';
 import { newUpstreamSessionId } from '../upstream/session-id.ts';
 import { answeredPrefix, conversationTip } from './fingerprint.ts';
 import { KeyedMutex, type Unlock } from './keyed-mutex.ts';
-import type { SessionRepo, StoredSession } from './session-repo.ts';
+import type { SessionRepo, SessionSummary, StoredSession } from './session-repo.ts';
 import { continueConversation, historyWithinBudget } from './session-history.ts';
 
 export interface SessionSettings {
@@ -63,6 +63,18 @@ export class SessionService {
     const deleted = this.repo.delete(owner, id);
     if (deleted) this.rows--;
     return deleted;
+  }
+
+  /** Operator's delete: one owner's session, or the id under every owner when owner is null. */
+  deleteAnyOwner(id: string, owner: string | null): number {
+    const deleted = owner === null ? this.repo.deleteEveryOwner(id) : Number(this.repo.delete(owner, id));
+    this.rows -= deleted;
+    return deleted;
+  }
+
+  /** Live sessions, most recently used first (no content). */
+  list(limit: number, offset: number): SessionSummary[] {
+    return this.repo.list(this.now(), limit, offset);
   }
 
   /** Sessions stored (expired ones not yet pruned included). */

@@ -187,7 +187,10 @@ describe('errors in OpenAI shape', () => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toStartWith('application/json');
     const body = await res.json();
-    expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+    expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'request_id', 'type']);
+    // The request id is in the body and the header, the same one.
+    expect(body.error.request_id).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(res.headers.get('x-request-id')).toBe(body.error.request_id);
     expect(body.error).toMatchObject(fields);
     return body.error as { message: string };
   };

@@ -3,12 +3,14 @@
 // the session only once the upstream answered it, before the client sees the answer.
 
 import type { Server } from 'bun';
-import type { ChatAnswer, ChatService } from '../../chat/chat-service.ts';
+import { newTurnTrace, type ChatAnswer, type ChatService } from '../../chat/chat-service.ts';
+import { ClientGoneError } from '../../errors.ts';
 import { buildPrompt } from '../../conversation/prompt.ts';
 import type { Logger } from '../../log.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { CORS_HEADERS } from '../cors.ts';
 import { readJsonBody } from '../read-body.ts';
+import type { RequestTrace } from '../request-trace.ts';
 import { jsonResponse } from '../responses.ts';
 import { chatCompletion, newCompletionMeta, usageFor } from './chat-format.ts';
 import { parseChatRequest, sessionNameOf } from './chat-request.ts';
@@ -24,6 +26,8 @@ export interface ChatRouteOptions {
   keepAliveIntervalMs: number;
   maxBodyBytes: number;
   sessionFromUserField: boolean;
+  /** A stream has ended (the response itself left long before). */
+  onStreamEnd: (trace: RequestTrace) => void;
 }
 
 export interface AnsweredTurn extends ChatAnswer {
@@ -34,9 +38,12 @@ export interface AnsweredTurn extends ChatAnswer {
 export function createChatHandler(options: ChatRouteOptions) {
   const { chat, sessions, contextMaxLength } = options;
 
-  return async (request: Request, server: Server<unknown> | null, caller: string): Promise<Response> => {
+  return async (request: Request, server: Server<unknown> | null, caller: string, trace: RequestTrace): Promise<Response> => {
     const body = await readJsonBody(request, options.maxBodyBytes);
     const chatRequest = parseChatRequest(body);
+    trace.model = chatRequest.model.id;
+    trace.stream = chatRequest.stream;
+    const turnTrace = (trace.turn = newTurnTrace());
     const sessionName = sessionNameOf(request.headers.get('x-session-id'), options.sessionFromUserField ? chatRequest.user : null);
     // The request's own messages must fit whatever the session holds: a 400 now, not mid-stream.
     const ownPrompt = buildPrompt(chatRequest.messages, contextMaxLength);
@@ -56,6 +63,7 @@ export function createChatHandler(options: ChatRouteOptions) {
           preferredIdentityId: turn.preferredIdentityId,
           signal,
           deadline,
+          trace: turnTrace,
         });
         turn.commit(answer.text, answer.identityId);
         return { ...answer, prompt, droppedMessages };
@@ -72,8 +80,17 @@ export function createChatHandler(options: ChatRouteOptions) {
         includeUsage: chatRequest.includeUsage,
         keepAliveIntervalMs: options.keepAliveIntervalMs,
         answer: (signal) => answerTurn(AbortSignal.any([signal, request.signal])),
-        onError: (error) => options.log.warn('stream failed after start', { error: (error as Error).message }),
+        onError: (error) => options.log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),
+        requestId: trace.id,
+        onContent: () => {
+          trace.firstContentMs = performance.now() - trace.startedAt;
+        },
+        onEnd: (failure) => {
+          if (failure) trace.errorCode = failure instanceof ClientGoneError ? 'client_closed' : (failure.errorCode ?? failure.type);
+          options.onStreamEnd(trace);
+        },
       });
+      trace.streaming = true;
       // A stream's headers leave before the session is looked up: only a named session's id
       // and the client's own message count are known now.
       const headers: Record<string, string> = { ...CORS_HEADERS, ...SSE_HEADERS };
@@ -85,6 +102,7 @@ export function createChatHandler(options: ChatRouteOptions) {
     // The answer can take longer than the server's idle timeout; the deadline bounds it instead.
     server?.timeout(request, 0);
     const result = await answerTurn(request.signal);
+    trace.firstContentMs = performance.now() - trace.startedAt;
     return jsonResponse(chatCompletion(meta, result.text, usageFor(result.prompt, result.text)), 200, {
       'X-Context-Dropped-Messages': String(result.droppedMessages),
       ...sessionHeader(sessionId),

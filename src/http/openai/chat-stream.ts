@@ -14,6 +14,12 @@ export interface StreamOptions {
   /** Produces the answer and the prompt it answered; the signal aborts when the client goes away. */
   answer: (signal: AbortSignal) => Promise<{ text: string; prompt: string }>;
   onError?: (error: unknown) => void;
+  /** Put in error frames (the X-Request-Id of the request). */
+  requestId?: string;
+  /** The answer's content is being written. */
+  onContent?: () => void;
+  /** The stream is over: answered, failed (with the error sent), or the client left. */
+  onEnd?: (failure: GatewayError | ClientGoneError | null) => void;
 }
 
 const encoder = new TextEncoder();
@@ -46,15 +52,21 @@ export function chatCompletionStream(options: StreamOptions): ReadableStream<Uin
           for (const piece of splitForStreaming(answer.text)) frames += contentFrame(piece);
           frames += sseData(chatChunk(meta, {}, 'stop'));
           if (options.includeUsage) frames += sseData(usageChunk(meta, usageFor(answer.prompt, answer.text)));
+          options.onContent?.();
           write(frames + SSE_DONE);
           close();
+          options.onEnd?.(null);
         },
         (error: unknown) => {
-          if (!(error instanceof ClientGoneError)) {
-            options.onError?.(error);
-            write(sseError(error instanceof GatewayError ? error : internalError()));
+          if (error instanceof ClientGoneError) {
+            close();
+            return options.onEnd?.(error);
           }
+          options.onError?.(error);
+          const failure = error instanceof GatewayError ? error : internalError();
+          write(sseError(failure, options.requestId));
           close();
+          options.onEnd?.(failure);
         },
       );
     },

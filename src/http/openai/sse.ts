@@ -19,8 +19,8 @@ export function sseData(payload: unknown): string {
 }
 
 /** An error after the stream started: the openai SDKs raise it as an APIError. */
-export function sseError(error: GatewayError): string {
-  return sseData(error.toBody());
+export function sseError(error: GatewayError, requestId?: string): string {
+  return sseData(error.toBody(requestId));
 }
 
 /**
