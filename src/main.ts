@@ -53,12 +53,21 @@ async function main(): Promise<void> {
   });
 
   process.on('SIGHUP', () => void gateway.reloadAccounts());
+  let stopping = false;
   const stop = (signal: string) => {
-    log.info('stopping', { signal });
-    void gateway.stop().then(() => process.exit(0));
+    if (stopping) {
+      log.warn('second signal: stopping now without waiting', { signal });
+      return void gateway.stop(0).then(() => process.exit(0));
+    }
+    stopping = true;
+    log.info('stopping: no new connections; in-flight requests may finish', { signal, grace_ms: config.shutdownGraceMs });
+    void gateway.stop().then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 await main();

@@ -2,7 +2,7 @@
 
 export const CORS_HEADERS: Record<string, string> = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'Retry-After, X-Context-Dropped-Messages, X-Request-Id',
+  'Access-Control-Expose-Headers': 'Retry-After, X-Context-Dropped-Messages, X-Request-Id, X-Session-Id',
 };
 
 export function preflightResponse(request: Request): Response {

@@ -77,6 +77,11 @@ export class SessionService {
     return this.repo.list(this.now(), limit, offset);
   }
 
+  /** Sessions that have not expired (a count query: for operators, not per request). */
+  liveCount(): number {
+    return this.repo.countUnexpired(this.now());
+  }
+
   /** Sessions stored (expired ones not yet pruned included). */
   get size(): number {
     return this.rows;

@@ -111,7 +111,8 @@ export class AdminApi {
     const limit = pageParam(url, 'limit', 50, 1, 500);
     const offset = pageParam(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const page = this.deps.sessions.list(limit, offset);
-    return jsonResponse({ object: 'list', total: this.deps.sessions.size, limit, offset, data: page, has_more: page.length === limit });
+    const total = this.deps.sessions.liveCount();
+    return jsonResponse({ object: 'list', total, limit, offset, data: page, has_more: offset + page.length < total });
   }
 
   deleteSession(id: string, url: URL): Response {

@@ -12,7 +12,7 @@ const ONE = new Map(MODELS.map((m) => [m.id, JSON.stringify(modelObject(m))]));
 export const listModels = (): Response => rawJsonResponse(LIST);
 
 export function getModel(id: string): Response {
-  const model = findModel(decodeURIComponent(id));
+  const model = findModel(id);
   const body = model && ONE.get(model.id);
   if (!body) throw notFound(`The model "${id}" does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`, 'model_not_found', 'model');
   return rawJsonResponse(body);
