@@ -11,6 +11,7 @@ import { startProcess, type RunningProcess } from '../helpers/process.ts';
 
 const ROOT = join(import.meta.dir, '../..');
 const KEY = 'sk-binary-test-key-0001';
+const ADMIN = 'admin-binary-test-key-0002';
 let dir: string;
 let emulator: Emulator;
 let gateway: RunningProcess;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kimi-gateway-bin-'));
   await copyFile(join(ROOT, 'dist/kimi-gateway'), join(dir, 'kimi-gateway'));
   emulator = startEmulator({ latencyMs: 50 });
-  await writeFile(join(dir, '.env'), `API_KEYS=${KEY}\nHOST=127.0.0.1\nPORT=0\nUPSTREAM_BASE_URL=${emulator.url}\n`);
+  await writeFile(join(dir, '.env'), `API_KEYS=${KEY}\nADMIN_KEY=${ADMIN}\nHOST=127.0.0.1\nPORT=0\nUPSTREAM_BASE_URL=${emulator.url}\n`);
   // No inherited environment: only what a bare VPS shell would have.
   gateway = startProcess([join(dir, 'kimi-gateway')], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir } });
   const line = await gateway.waitForLine(/listening on (http:\/\/\S+)/, 10_000);
@@ -30,7 +31,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.stop();
+  // SIGTERM: the binary drains and exits 0.
+  expect(await gateway?.stop()).toBe(0);
   await emulator?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -52,6 +54,21 @@ test('non-streamed and streamed completions through the compiled binary', async 
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
   expect(text).toStartWith('Echo[8]: streamed');
   expect(text.length).toBe(200);
+});
+
+test('the binary serves its dashboard, docs and metrics, and keeps a conversation in ./data', async () => {
+  const root = baseURL.slice(0, -'/v1'.length);
+  const dashboard = await fetch(`${root}/dashboard`, { headers: { authorization: `Basic ${btoa(`op:${ADMIN}`)}` } });
+  expect(dashboard.status).toBe(200);
+  expect(await dashboard.text()).toContain('<title>kimi-gateway');
+  expect((await fetch(`${root}/docs`)).status).toBe(200);
+  expect(await (await fetch(`${root}/metrics`)).text()).toContain('kimi_gateway_requests_total{route="/v1/chat/completions"');
+
+  const openai = new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0 });
+  await openai.chat.completions.create({ model: 'kimi-k2-instruct', user: 'bin', messages: [{ role: 'user', content: 'remember' }] });
+  await openai.chat.completions.create({ model: 'kimi-k2-instruct', user: 'bin', messages: [{ role: 'user', content: 'again' }] });
+  expect(emulator.received.at(-1)!.message).toStartWith('User: remember\n\nAssistant: Echo[');
+  expect(await Bun.file(join(dir, 'data', 'kimi-gateway.sqlite')).exists()).toBe(true);
 });
 
 test('a bad setting stops start-up with a message naming it', () => {
