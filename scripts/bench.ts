@@ -5,11 +5,13 @@
 import { BENCH_USAGE, parseBenchArgs, type BenchCommand } from './bench/args.ts';
 import { runCoreBench } from './bench/core.ts';
 import { runPoolBench } from './bench/pool.ts';
+import { runSessionsBench } from './bench/sessions.ts';
 import type { BenchContext, BenchSection } from './bench/types.ts';
 
 const SECTIONS: readonly BenchSection[] = [
   { name: 'core', description: 'gateway vs emulator alone: throughput, latency, first byte, memory', run: runCoreBench },
   { name: 'pool', description: 'identity pool: picking cost, chaos run (failover, cooldowns, shares)', run: runPoolBench },
+  { name: 'sessions', description: 'sessions in SQLite: per-turn cost at 1000 sessions, pruning 100k expired while requests flow', run: runSessionsBench },
 ];
 
 const sectionList = SECTIONS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n');

@@ -65,10 +65,11 @@ export class SessionRepo {
     this.evictOldest = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ORDER BY expires_at LIMIT $count)');
     this.countLive = db.query('SELECT count(*) AS n FROM sessions WHERE expires_at > $now');
     this.countAll = db.query('SELECT count(*) AS n FROM sessions');
+    // With one TTL for all, expiry order is last-use order, and it has an index.
     this.page = db.query(
       `SELECT owner, id, tip, upstream_session_id, identity_id, turns, created_at, last_used_at, expires_at,
               json_array_length(history) AS messages
-       FROM sessions WHERE expires_at > $now ORDER BY last_used_at DESC, rowid DESC LIMIT $limit OFFSET $offset`,
+       FROM sessions WHERE expires_at > $now ORDER BY expires_at DESC, rowid DESC LIMIT $limit OFFSET $offset`,
     );
   }
 
@@ -138,6 +139,11 @@ export class SessionRepo {
       lastUsedAt: r.last_used_at,
       expiresAt: r.expires_at,
     }));
+  }
+
+  /** Copies the WAL into the database file now, without waiting for readers or writers. */
+  checkpoint(): void {
+    this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
   }
 
   transaction<T>(work: () => T): T {

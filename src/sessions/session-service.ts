@@ -178,11 +178,16 @@ export class SessionService {
   }
 
   private async lock(owner: string, id: string, request: TurnRequest): Promise<Unlock> {
-    // Deadlines are wall-clock times; this.now may be a test's clock.
-    const waitMs = request.deadline - Date.now();
-    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(Math.max(0, waitMs))]);
+    const key = `${owner}\u0000${id}`;
+    if (!this.locks.isLocked(key)) {
+      if (request.signal.aborted) throw new ClientGoneError();
+      return this.locks.lock(key);
+    }
+    // Someone holds the session: wait, but not past the request's deadline (wall clock;
+    // this.now may be a test's clock).
+    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(Math.max(0, request.deadline - Date.now()))]);
     try {
-      return await this.locks.lock(`${owner}\u0000${id}`, signal);
+      return await this.locks.lock(key, signal);
     } catch (error) {
       if (request.signal.aborted) throw new ClientGoneError();
       if (signal.aborted) {

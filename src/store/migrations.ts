@@ -28,7 +28,8 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (owner, id)
    ) STRICT;
    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
-   CREATE INDEX sessions_by_tip ON sessions (tip) WHERE tip IS NOT NULL;`,
+   CREATE INDEX sessions_by_tip ON sessions (tip) WHERE tip IS NOT NULL;
+   CREATE INDEX sessions_by_id ON sessions (id);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

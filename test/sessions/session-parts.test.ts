@@ -123,7 +123,7 @@ describe('SessionRepo and SessionPruner on a real file', () => {
       return n;
     };
     let pruned = 0;
-    const pruner = new SessionPruner(repo, { intervalMs: 60_000, batchSize: 500, now: () => now, onPruned: (n) => (pruned = n) });
+    const pruner = new SessionPruner(repo, { intervalMs: 60_000, batchSize: 500, batchBudgetMs: 0, now: () => now, onPruned: (n) => (pruned = n) });
     expect(await pruner.run()).toBe(1234);
     expect(batches).toEqual([500, 500, 234]);
     expect(pruned).toBe(1234);
