@@ -7,10 +7,12 @@ import { startGateway } from '../src/gateway.ts';
 import { createLogger } from '../src/log.ts';
 
 const key = `sk-demo-${crypto.randomUUID().slice(0, 8)}`;
+const adminKey = `admin-demo-${crypto.randomUUID().slice(0, 8)}`;
 const emulator = startEmulator({ latencyMs: Number(process.env.DEMO_LATENCY_MS ?? 400), replyLength: 300 });
 const cmd = parseCommandLine(['--upstream', emulator.url, ...process.argv.slice(2)], {
   ...process.env,
   API_KEYS: key,
+  ADMIN_KEY: adminKey,
   HOST: '127.0.0.1',
   DB_PATH: process.env.DB_PATH ?? './data/demo.sqlite',
 });
@@ -28,7 +30,9 @@ Try it:
     -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
     -d '${body}'
 
-OpenAI SDK: baseURL "${gateway.url}/v1", apiKey "${key}". Ctrl-C to stop.
+OpenAI SDK: baseURL "${gateway.url}/v1", apiKey "${key}".
+Dashboard: ${gateway.url}/dashboard (any user name, password ${adminKey}). API docs: ${gateway.url}/docs
+Ctrl-C to stop.
 `);
 
 const stop = async () => {
