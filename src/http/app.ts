@@ -51,7 +51,7 @@ export function createApp(options: AppOptions) {
     .onRequest(({ request, set }) => {
       // A preflight ends here, before the hooks that would finish a trace.
       if (request.method === 'OPTIONS') return preflightResponse(request);
-      set.headers['X-Request-Id'] = traces.begin(request, '').id;
+      set.headers['X-Request-Id'] = traces.begin(request).id;
     })
     .onError(({ error, code, request }) => {
       const trace = traces.of(request);

@@ -41,13 +41,13 @@ export class RequestTraces {
 
   constructor(private readonly onFinished: RequestListener) {}
 
-  begin(request: Request, route: string): RequestTrace {
+  begin(request: Request): RequestTrace {
     const trace: RequestTrace = {
       id: requestIdFrom(request.headers.get('x-request-id')),
       at: Date.now(),
       startedAt: performance.now(),
       method: request.method,
-      route,
+      route: '',
       keyName: null,
       model: null,
       stream: false,

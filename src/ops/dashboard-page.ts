@@ -4,6 +4,8 @@
 // /admin/* (the browser re-sends the page's Basic credentials) and /v1/* (Bearer key).
 // Every dynamic value goes in through textContent / createElement, never innerHTML.
 
+import { inlinePageCsp, inlinePageHeaders, inlinePageHtml, type InlinePage } from './inline-page.ts';
+
 const CSS = String.raw`
 :root {
   color-scheme: light dark;
@@ -674,42 +676,12 @@ const SCRIPT = String.raw`
 })();
 `;
 
-export const DASHBOARD_HTML: string = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
-<title>kimi-gateway &middot; dashboard</title>
-<link rel="icon" href="data:,">
-<style>${CSS}</style>
-</head>
-<body>${BODY}<script>${SCRIPT}</script>
-</body>
-</html>
-`;
+const PAGE: InlinePage = { title: 'kimi-gateway &middot; dashboard', css: CSS, body: BODY, script: SCRIPT, connectSelf: true, cacheControl: 'no-store' };
 
-const sha256 = (text: string): string => new Bun.CryptoHasher('sha256').update(text).digest('base64');
+export const DASHBOARD_HTML: string = inlinePageHtml(PAGE);
 
 /** Allows exactly the page's own inline style and script (by hash) and same-origin fetches. */
-export const DASHBOARD_CSP: string = [
-  "default-src 'none'",
-  `script-src 'sha256-${sha256(SCRIPT)}'`,
-  `style-src 'sha256-${sha256(CSS)}'`,
-  "connect-src 'self'",
-  'img-src data:',
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const DASHBOARD_CSP: string = inlinePageCsp(PAGE);
 
 /** Headers to serve DASHBOARD_HTML with (the 200 answer of GET /dashboard). */
-export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': DASHBOARD_CSP,
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-};
+export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = inlinePageHeaders(PAGE);

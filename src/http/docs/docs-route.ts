@@ -4,6 +4,7 @@
 // responses and auth. Every value goes in through textContent / createElement, never
 // innerHTML; a CSP allows exactly the page's own script and style, by hash.
 
+import { inlinePageCsp, inlinePageHeaders, inlinePageHtml, type InlinePage } from '../../ops/inline-page.ts';
 import { CORS_HEADERS } from '../cors.ts';
 import { OPENAPI_DOCUMENT } from './openapi.ts';
 
@@ -317,44 +318,19 @@ const SCRIPT = String.raw`
 })();
 `;
 
-const sha256 = (text: string): string => new Bun.CryptoHasher('sha256').update(text).digest('base64');
-
-export const DOCS_HTML: string = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
-<title>kimi-gateway &middot; API</title>
-<link rel="icon" href="data:,">
-<style>${CSS}</style>
-</head>
-<body>${BODY}<script type="application/json" id="openapi">${EMBEDDED_JSON}</script>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-
-/** Allows exactly the page's own inline style and script (by hash); the JSON data block is never executed. */
-export const DOCS_CSP: string = [
-  "default-src 'none'",
-  `script-src 'sha256-${sha256(SCRIPT)}'`,
-  `style-src 'sha256-${sha256(CSS)}'`,
-  'img-src data:',
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const DOCS_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': DOCS_CSP,
-  'Cache-Control': 'no-cache',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+const PAGE: InlinePage = {
+  title: 'kimi-gateway &middot; API',
+  css: CSS,
+  body: BODY,
+  // A JSON data block: the CSP's script hash does not cover it, and it is never executed.
+  data: `<script type="application/json" id="openapi">${EMBEDDED_JSON}</script>\n`,
+  script: SCRIPT,
+  cacheControl: 'no-cache',
 };
+
+export const DOCS_HTML: string = inlinePageHtml(PAGE);
+export const DOCS_CSP: string = inlinePageCsp(PAGE);
+const DOCS_HEADERS = inlinePageHeaders(PAGE);
 
 const JSON_HEADERS: Readonly<Record<string, string>> = { ...CORS_HEADERS, 'Content-Type': 'application/json' };
 
