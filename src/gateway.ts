@@ -33,8 +33,6 @@ export interface Gateway {
   pruneSessions(): Promise<number>;
   /** Re-reads the account file; a broken file is refused and the running pool kept. */
   reloadAccounts(): Promise<{ ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string }>;
-  /** Requests begun and not finished (streams included). */
-  inFlight(): number;
   /**
    * Stops accepting, lets in-flight requests and streams finish for up to `graceMs`
    * (default SHUTDOWN_GRACE_MS), cuts what is left, saves state and closes the DB.
@@ -145,7 +143,6 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     sessions,
     pruneSessions: () => pruner.run(),
     reloadAccounts,
-    inFlight: () => traces.inFlight,
     async stop(graceMs = config.shutdownGraceMs) {
       draining = true;
       // Stop listening at once; connections with requests in flight stay open.

@@ -7,7 +7,7 @@ import { DEFAULT_MODEL } from '../conversation/models.ts';
 import { AccountsFileError, loadAccountsFile, redactProxy } from '../pool/accounts-file.ts';
 import { ANONYMOUS_IDENTITY, type IdentityConfig } from '../pool/identity-config.ts';
 import { KimiClient } from '../upstream/kimi-client.ts';
-import type { UpstreamOutcome } from '../upstream/outcome.ts';
+import { outcomeDetail, type UpstreamOutcome } from '../upstream/outcome.ts';
 import { newUpstreamSessionId } from '../upstream/session-id.ts';
 import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
 
@@ -143,8 +143,7 @@ async function probe(client: KimiClient, config: IdentityConfig, send: boolean):
 }
 
 function failed(outcome: UpstreamOutcome, scrub: (text: string) => string): StepResult {
-  const detail = 'detail' in outcome ? outcome.detail : 'reason' in outcome ? outcome.reason : '';
-  const oneLine = scrub(detail).replace(/\s+/g, ' ').trim();
+  const oneLine = scrub(outcomeDetail(outcome)).replace(/\s+/g, ' ').trim();
   return { ok: false, kind: outcome.kind, detail: oneLine.length > DETAIL_MAX ? `${oneLine.slice(0, DETAIL_MAX - 1)}…` : oneLine };
 }
 

@@ -87,13 +87,16 @@ export function createApp(options: AppOptions) {
     .get('/metrics', () => metricsResponse(options.metrics))
     .get('/docs', docsPage)
     .get('/docs/openapi.json', openApiResponse)
-    .get('/dashboard', ({ request }) => (admin.authorize(request), admin.dashboard()))
-    .get('/admin/identities', ({ request }) => (admin.authorize(request), admin.identities()))
-    .post('/admin/identities/:id/:action', ({ request, params }) => (admin.authorize(request), admin.identityAction(params.id, params.action)), { parse: 'none' })
-    .post('/admin/reload', ({ request }) => (admin.authorize(request), admin.reload()), { parse: 'none' })
-    .get('/admin/sessions', ({ request }) => (admin.authorize(request), admin.sessions(new URL(request.url))))
-    .delete('/admin/sessions/:id', ({ request, params }) => (admin.authorize(request), admin.deleteSession(params.id, new URL(request.url))), { parse: 'none' })
-    .get('/admin/activity', ({ request }) => (admin.authorize(request), admin.activity(new URL(request.url))))
+    .guard({ beforeHandle: ({ request }) => admin.authorize(request) }, (operator) =>
+      operator
+        .get('/dashboard', () => admin.dashboard())
+        .get('/admin/identities', () => admin.identities())
+        .post('/admin/identities/:id/:action', ({ params }) => admin.identityAction(params.id, params.action), { parse: 'none' })
+        .post('/admin/reload', () => admin.reload(), { parse: 'none' })
+        .get('/admin/sessions', ({ request }) => admin.sessions(new URL(request.url)))
+        .delete('/admin/sessions/:id', ({ request, params }) => admin.deleteSession(params.id, new URL(request.url)), { parse: 'none' })
+        .get('/admin/activity', ({ request }) => admin.activity(new URL(request.url))),
+    )
     .use(bearer())
     .guard({}, (guarded) =>
       guarded

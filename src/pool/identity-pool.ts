@@ -5,7 +5,7 @@
 
 import { ClientGoneError, type GatewayError } from '../errors.ts';
 import type { IdentityStateRepo } from '../store/identity-state-repo.ts';
-import type { UpstreamOutcome } from '../upstream/outcome.ts';
+import { outcomeDetail, type UpstreamOutcome } from '../upstream/outcome.ts';
 import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
 import { IdentityHealth, type HealthEvent, type HealthPolicy } from './health.ts';
 import type { IdentityConfig } from './identity-config.ts';
@@ -127,7 +127,7 @@ export class IdentityPool {
       member.load.observeLatency(info.latencyMs, now);
     } else if (outcome.kind !== 'cancelled') {
       member.counters.failures[outcome.kind] = (member.counters.failures[outcome.kind] ?? 0) + 1;
-      member.lastError = { kind: outcome.kind, detail: 'detail' in outcome ? outcome.detail : outcome.kind === 'refused' ? outcome.reason : '', at: now };
+      member.lastError = { kind: outcome.kind, detail: outcomeDetail(outcome), at: now };
     }
     const event = healthEvent(info);
     if (event) member.load.observeResult(event.kind !== 'success', now);

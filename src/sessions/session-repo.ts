@@ -18,7 +18,7 @@ export interface StoredSession {
   expiresAt: number;
 }
 
-export type SessionSummary = Omit<StoredSession, 'history' | 'owner' | 'tip'> & { owner: string; named: boolean; messages: number };
+export type SessionSummary = Omit<StoredSession, 'history' | 'tip'> & { named: boolean; messages: number };
 
 type Row = {
   owner: string;

@@ -18,3 +18,8 @@ export type UpstreamOutcome =
   | { kind: 'cancelled' };
 
 export type UpstreamOutcomeKind = UpstreamOutcome['kind'];
+
+/** The site's or the gateway's words about a failed outcome ('' when there are none). */
+export function outcomeDetail(outcome: UpstreamOutcome): string {
+  return 'detail' in outcome ? outcome.detail : outcome.kind === 'refused' ? outcome.reason : '';
+}

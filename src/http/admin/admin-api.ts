@@ -9,8 +9,9 @@ import { identityView } from '../../ops/identity-view.ts';
 import type { IdentityPool } from '../../pool/identity-pool.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import type { KimiClient } from '../../upstream/kimi-client.ts';
+import { outcomeDetail, type UpstreamOutcome } from '../../upstream/outcome.ts';
 import { newUpstreamSessionId } from '../../upstream/session-id.ts';
-import { createKeyCheck, type KeyCheck } from '../auth.ts';
+import { bearerFromHeader, createKeyCheck, type KeyCheck } from '../auth.ts';
 import { jsonResponse } from '../responses.ts';
 
 export interface AdminDeps {
@@ -147,13 +148,11 @@ export class AdminApi {
   }
 }
 
+/** A Bearer token, or the password of HTTP Basic auth (what a browser sends). */
 function adminToken(authorization: string | null): string | undefined {
-  if (!authorization) return undefined;
-  const [scheme, value] = authorization.trim().split(/\s+/, 2);
-  if (!scheme || !value) return undefined;
-  if (scheme.toLowerCase() === 'bearer') return value;
-  if (scheme.toLowerCase() !== 'basic') return undefined;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const basic = /^basic\s+(\S+)$/i.exec(authorization?.trim() ?? '');
+  if (!basic) return bearerFromHeader(authorization);
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon === -1 ? undefined : decoded.slice(colon + 1);
 }
@@ -165,8 +164,8 @@ function isCrossSite(request: Request): boolean {
   return origin !== null && origin !== new URL(request.url).origin;
 }
 
-function describe(outcome: { kind: string; detail?: string; reason?: string }): string {
-  const text = outcome.detail ?? outcome.reason;
+function describe(outcome: UpstreamOutcome): string {
+  const text = outcomeDetail(outcome);
   return text ? `${outcome.kind}: ${text.slice(0, 200)}` : outcome.kind;
 }
 

@@ -4,7 +4,7 @@
 // responses and auth. Every value goes in through textContent / createElement, never
 // innerHTML; a CSP allows exactly the page's own script and style, by hash.
 
-import { inlinePageCsp, inlinePageHeaders, inlinePageHtml, type InlinePage } from '../../ops/inline-page.ts';
+import { inlinePageHeaders, inlinePageHtml, type InlinePage } from '../../ops/inline-page.ts';
 import { CORS_HEADERS } from '../cors.ts';
 import { OPENAPI_DOCUMENT } from './openapi.ts';
 
@@ -328,8 +328,7 @@ const PAGE: InlinePage = {
   cacheControl: 'no-cache',
 };
 
-export const DOCS_HTML: string = inlinePageHtml(PAGE);
-export const DOCS_CSP: string = inlinePageCsp(PAGE);
+const DOCS_HTML = inlinePageHtml(PAGE);
 const DOCS_HEADERS = inlinePageHeaders(PAGE);
 
 const JSON_HEADERS: Readonly<Record<string, string>> = { ...CORS_HEADERS, 'Content-Type': 'application/json' };
