@@ -210,7 +210,7 @@ export function renderHelp(version: string): string {
   return [
     `kimi-gateway ${version}: an OpenAI-compatible API for kimi-ai.chat`,
     '',
-    'Usage: kimi-gateway [--host H] [--port P] [--accounts FILE] [--db FILE] [--upstream URL] [--help] [--version]',
+    'Usage: kimi-gateway [--host H] [--port P] [--accounts FILE] [--db FILE] [--upstream URL] [--admin-key KEY] [--help] [--version]',
     '       kimi-gateway check [--accounts FILE] [--upstream URL] [--send]   probe every identity against the site (check --help)',
     '',
     'Settings (flag, environment variable; flags win over the environment):',
