@@ -13,6 +13,7 @@ import { IdentityPool } from './pool/identity-pool.ts';
 import { logPoolEvents } from './pool/log-pool-events.ts';
 import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
+import { StorageHealth } from './store/storage-health.ts';
 import { SessionPruner } from './sessions/session-pruner.ts';
 import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
@@ -50,7 +51,10 @@ export interface GatewayOptions {
 /** Throws AccountsFileError or StoreError (clear start-up errors) before anything listens. */
 export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const identities = await readIdentities(config);
-  const db: Database = openDatabase(config.dbPath);
+  const octal = (mode: number) => `0${mode.toString(8)}`;
+  const db: Database = openDatabase(config.dbPath, {
+    onTightened: ({ file, from, to }) => log.warn(`database file permissions tightened to ${octal(to)}: it holds upstream cookies`, { file, was: octal(from) }),
+  });
   const pool = new IdentityPool({
     identities,
     policy: { ...DEFAULT_HEALTH_POLICY, challengeCooldownMs: config.challengeCooldownMs },
@@ -62,11 +66,13 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const client = new KimiClient({ baseUrl: config.upstreamBaseUrl, nonceMaxAgeMs: config.nonceMaxAgeMs });
   const chat = new ChatService({ client, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
   const sessionRepo = new SessionRepo(db);
+  const storage = new StorageHealth({ file: config.dbPath, log, probe: () => sessionRepo.probeWrite() });
   const sessionClock = options.sessionClock ?? Date.now;
   const sessions = new SessionService(
     sessionRepo,
     { ttlMs: config.sessionTtlSeconds * 1000, maxSessions: config.sessionMax, contextMaxLength: config.contextMaxLength },
     sessionClock,
+    storage,
   );
   const pruner = new SessionPruner(sessionRepo, {
     intervalMs: config.sessionPruneIntervalMs,
@@ -108,7 +114,18 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     probeTimeoutMs: Math.min(30_000, config.attemptTimeoutMs),
     upstreamModel: DEFAULT_MODEL.upstream,
   });
-  const app = createApp({ ...config, chat, sessions, pool, admin, metrics, traces, log, isDraining: () => draining });
+  const app = createApp({
+    ...config,
+    chat,
+    sessions,
+    pool,
+    admin,
+    metrics,
+    traces,
+    log,
+    isDraining: () => draining,
+    storageStatus: () => storage.status,
+  });
 
   try {
     app.listen({
@@ -121,6 +138,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     });
   } catch (error) {
     pool.close();
+    storage.stop();
     db.close();
     throw error;
   }
@@ -160,6 +178,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       }
       await app.stop(true);
       await pruner.stop();
+      storage.stop();
       pool.close();
       db.close();
     },

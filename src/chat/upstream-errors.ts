@@ -3,6 +3,7 @@
 
 import { ClientGoneError, GatewayError } from '../errors.ts';
 import type { UpstreamOutcome } from '../upstream/outcome.ts';
+import { retryAfterSeconds } from '../upstream/retry-after.ts';
 
 type FailedOutcome = Exclude<UpstreamOutcome, { kind: 'ok' }>;
 
@@ -11,7 +12,7 @@ export function upstreamError(outcome: FailedOutcome): Error {
     case 'cancelled':
       return new ClientGoneError();
     case 'rate_limited': {
-      const seconds = Math.max(1, Math.ceil((outcome.retryAfterMs ?? 30_000) / 1000));
+      const seconds = retryAfterSeconds(outcome.retryAfterMs ?? 30_000);
       return new GatewayError({
         status: 429,
         type: 'rate_limit_error',

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { GatewayMetrics } from '../ops/metrics.ts';
 import type { IdentityPool } from '../pool/identity-pool.ts';
 import type { SessionService } from '../sessions/session-service.ts';
+import type { StorageStatus } from '../store/storage-health.ts';
 import { VERSION } from '../version.ts';
 import type { AdminApi } from './admin/admin-api.ts';
 import { bearerFromHeader, createKeyCheck } from './auth.ts';
@@ -37,6 +38,8 @@ export interface AppOptions {
   sessionFromUserField: boolean;
   /** True once shutdown began: /readyz answers 503 so balancers move away. */
   isDraining: () => boolean;
+  /** Whether the database accepts writes: /readyz answers 503 while it does not. */
+  storageStatus: () => StorageStatus;
 }
 
 const CHAT_ROUTE = '/v1/chat/completions';
@@ -83,7 +86,7 @@ export function createApp(options: AppOptions) {
       jsonResponse({ name: 'kimi-gateway', version: VERSION, docs: '/docs', endpoints: ['/v1/models', CHAT_ROUTE, '/v1/sessions/{id}', '/healthz', '/readyz', '/metrics', '/dashboard', '/admin/…'] }),
     )
     .get('/healthz', healthz)
-    .get('/readyz', () => readyz(options.pool, options.isDraining()))
+    .get('/readyz', () => readyz(options.pool, options.isDraining(), options.storageStatus()))
     .get('/metrics', () => metricsResponse(options.metrics))
     .get('/docs', docsPage)
     .get('/docs/openapi.json', openApiResponse)

@@ -1,5 +1,7 @@
 // Reads and validates the account pool file. Every problem names the identity, the
 // field and what is wrong; nothing in an error repeats a cookie or a proxy password.
+// Values that become HTTP headers or a proxy URL may not hold control characters (a CR/LF
+// would inject headers; the URL parser silently drops some of them).
 
 import { BUILTIN_DEFAULTS, type IdentityConfig } from './identity-config.ts';
 
@@ -11,6 +13,9 @@ const IDENTITY_FIELDS = new Set(['id', 'cookies', 'userAgent', 'proxy', 'weight'
 const DEFAULT_FIELDS = new Set(['weight', 'maxConcurrent', 'rpm', 'enabled', 'userAgent']);
 /** Keys starting with these are documentation (accounts.example.json uses "_comment"). */
 const isCommentKey = (key: string) => key.startsWith('_') || key.startsWith('$');
+/** C0 controls (CR, LF, TAB, NUL…) and DEL. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const CONTROL_PROBLEM = 'contains a control character (CR, LF, TAB or another below 0x20, or DEL); remove it (the value is not shown)';
 
 export async function loadAccountsFile(path: string): Promise<IdentityConfig[]> {
   const file = Bun.file(path);
@@ -41,6 +46,7 @@ export function parseAccounts(json: unknown, source: string): IdentityConfig[] {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail(at, 'must be an object');
     const e = entry as Record<string, unknown>;
     if (typeof e.id !== 'string' || e.id.trim() === '') return fail(at, '"id" is required (a non-empty string)');
+    if (CONTROL_CHARACTER.test(e.id)) return fail(at, `"id" ${CONTROL_PROBLEM}`);
     const id = e.id.trim();
     const where = `identity "${id}"`;
     if (seen.has(id)) fail(where, 'the id is used twice');
@@ -97,10 +103,11 @@ function readBoolean(value: unknown, what: string, fallback: boolean, fail: Fail
   return value;
 }
 
-/** Strings only; the value itself is never echoed (it may be a secret). */
+/** Strings without control characters; the value itself is never echoed (it may be a secret). */
 function readString(value: unknown, what: string, fail: Fail): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') return fail(what, `must be a string (got a ${typeof value})`);
+  if (CONTROL_CHARACTER.test(value)) return fail(what, CONTROL_PROBLEM);
   return value;
 }
 

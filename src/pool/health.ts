@@ -3,8 +3,10 @@
 // challenge takes it out until an operator acts or a long cooldown ends, repeated
 // transient faults eject it for a growing time; challenged and ejected identities come
 // back through one probe request (a cooled one too: the site may still be limiting it).
+// No state outlasts its policy bound (holdLimitMs), not even one restored from an old file.
 // Pure logic on an injected clock; serialisable.
 
+import { MAX_RETRY_AFTER_MS } from '../upstream/retry-after.ts';
 import { backoffDelay } from './backoff.ts';
 
 export type HealthState =
@@ -26,6 +28,8 @@ export interface HealthPolicy {
   /** Cooldown after a 429 without Retry-After: backoff from this base. */
   rateLimitBaseMs: number;
   rateLimitMaxMs: number;
+  /** Longest cooldown after a 429, whatever its Retry-After says. */
+  maxCooldownMs: number;
   random?: () => number;
 }
 
@@ -36,6 +40,7 @@ export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   challengeCooldownMs: 30 * 60_000,
   rateLimitBaseMs: 10_000,
   rateLimitMaxMs: 10 * 60_000,
+  maxCooldownMs: MAX_RETRY_AFTER_MS,
 };
 
 /** Health-relevant results of one attempt (nonce rejections, refusals, cancels are not). */
@@ -62,7 +67,7 @@ export class IdentityHealth {
   probing = false;
 
   constructor(private readonly policy: HealthPolicy, now: number, snapshot?: HealthSnapshot) {
-    this.state = snapshot?.state ?? { kind: 'ready', since: now, reason: 'started' };
+    this.state = snapshot ? this.bounded(snapshot.state, now) : { kind: 'ready', since: now, reason: 'started' };
     if (snapshot) {
       this.consecutiveFaults = snapshot.consecutiveFaults;
       this.rateLimitStreak = snapshot.rateLimitStreak;
@@ -124,7 +129,8 @@ export class IdentityHealth {
         const delay = event.retryAfterMs ?? backoffDelay(this.rateLimitStreak, { baseMs, maxMs, random });
         this.rateLimitStreak++;
         const current = this.state.kind === 'cooling' ? this.state.until : 0;
-        this.state = { kind: 'cooling', since: now, until: Math.max(current, now + delay), reason: `rate limited: ${event.detail}` };
+        const until = Math.max(current, now + Math.min(Math.max(0, delay), this.policy.maxCooldownMs));
+        this.state = { kind: 'cooling', since: now, until, reason: `rate limited: ${event.detail}` };
         break;
       }
       case 'challenged':
@@ -143,6 +149,28 @@ export class IdentityHealth {
       }
     }
     return this.state.kind !== before;
+  }
+
+  /** The longest a state may last: its policy's bound (ready and disabled have no end). */
+  private holdLimitMs(kind: HealthKind): number {
+    switch (kind) {
+      case 'cooling':
+        return this.policy.maxCooldownMs;
+      case 'challenged':
+        return this.policy.challengeCooldownMs;
+      case 'ejected':
+        return this.policy.ejectMaxMs;
+      case 'ready':
+      case 'disabled':
+        return 0;
+    }
+  }
+
+  /** A stored state with its end within the policy's bound from now (an old file may hold years). */
+  private bounded(state: HealthState, now: number): HealthState {
+    if (state.kind === 'ready' || state.kind === 'disabled') return state;
+    const until = Number.isFinite(state.until) ? state.until : now;
+    return { ...state, until: Math.min(until, now + this.holdLimitMs(state.kind)) };
   }
 
   disable(reason: string, now: number): void {

@@ -14,6 +14,14 @@ import type { PoolListener } from './pool-events.ts';
 import { noIdentityError } from './pool-errors.ts';
 import { PoolMember } from './pool-member.ts';
 import { restoreMember, snapshotForStore } from './pool-persistence.ts';
+import { REAL_TIMERS, timerDelay, type PoolTimers, type TimerHandle } from './pool-timers.ts';
+
+/**
+ * The wake-up that serves the queue when a cooldown or the rpm window ends is set at most
+ * this far out: waking early only re-checks the queue, and nothing (a clock jump, a stored
+ * end in the far future) can leave waiters without one.
+ */
+export const MAX_WAKE_MS = 60_000;
 
 export interface PoolOptions {
   identities: readonly IdentityConfig[];
@@ -23,6 +31,7 @@ export interface PoolOptions {
   repo?: IdentityStateRepo;
   now?: () => number;
   random?: () => number;
+  timers?: PoolTimers;
 }
 
 export interface AcquireOptions {
@@ -60,13 +69,17 @@ export class IdentityPool {
   private weighted = new WeightedMembers([]);
   private readonly queue: Waiter[] = [];
   private readonly listeners: PoolListener[] = [];
-  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private wakeTimer: TimerHandle | undefined;
+  /** Saving identity state is failing (reported once per episode). */
+  private persistFailing = false;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly timers: PoolTimers;
 
   constructor(private readonly options: PoolOptions) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.timers = options.timers ?? REAL_TIMERS;
     this.setMembers(options.identities.map((c) => this.createMember(c)));
   }
 
@@ -189,11 +202,11 @@ export class IdentityPool {
 
   /** Saves every identity's state (shutdown). */
   flush(): void {
-    this.options.repo?.saveMany(this.members.map((m) => snapshotForStore(m, this.now())));
+    this.save(this.members);
   }
 
   close(): void {
-    clearTimeout(this.wakeTimer);
+    this.timers.clearTimeout(this.wakeTimer);
     this.flush();
   }
 
@@ -233,9 +246,10 @@ export class IdentityPool {
 
   private enqueue(options: AcquireOptions, now: number): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
-      const waitMs = Math.max(0, Math.min(this.options.queueTimeoutMs, options.deadline - now));
+      // QUEUE_TIMEOUT_MS is at most an hour (config); the clamp guards the timer against any deadline.
+      const waitMs = timerDelay(options.deadline - now, this.options.queueTimeoutMs);
       const cleanup = () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         options.signal.removeEventListener('abort', onAbort);
         const i = this.queue.indexOf(waiter);
         if (i >= 0) this.queue.splice(i, 1);
@@ -244,7 +258,7 @@ export class IdentityPool {
         cleanup();
         reject(new ClientGoneError());
       };
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         cleanup();
         reject(noIdentityError(this.members, this.now(), 'wait_timeout'));
       }, waitMs);
@@ -268,7 +282,7 @@ export class IdentityPool {
 
   /** Serves waiters in arrival order; one that cannot be served does not block the next. */
   private drain(): void {
-    clearTimeout(this.wakeTimer);
+    this.timers.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     const now = this.now();
     for (const waiter of [...this.queue]) {
@@ -293,7 +307,7 @@ export class IdentityPool {
       if (at !== null && at < soonest) soonest = at;
     }
     if (!Number.isFinite(soonest)) return;
-    this.wakeTimer = setTimeout(() => this.drain(), Math.max(1, soonest - now + 1));
+    this.wakeTimer = this.timers.setTimeout(() => this.drain(), Math.max(1, timerDelay(soonest - now + 1, MAX_WAKE_MS)));
   }
 
   private operate(id: string, action: (m: PoolMember, now: number) => void): boolean {
@@ -346,8 +360,26 @@ export class IdentityPool {
     const cookies = member.upstream.jar.header();
     const nonce = member.upstream.nonce?.value ?? '';
     if (!force && cookies === member.persisted.cookies && nonce === member.persisted.nonce) return;
-    repo.saveMany([snapshotForStore(member, this.now())]);
-    member.persisted = { cookies, nonce };
+    if (this.save([member])) member.persisted = { cookies, nonce };
+  }
+
+  /**
+   * Writes identity state; never throws: this runs inside release(), on the request path, and a
+   * full disk must not fail requests the pool can serve. Failures are reported once per episode.
+   */
+  private save(members: readonly PoolMember[]): boolean {
+    const repo = this.options.repo;
+    if (!repo) return true;
+    try {
+      repo.saveMany(members.map((m) => snapshotForStore(m, this.now())));
+    } catch (error) {
+      if (!this.persistFailing) this.emit({ type: 'persist', ok: false, error: (error as Error).message });
+      this.persistFailing = true;
+      return false;
+    }
+    if (this.persistFailing) this.emit({ type: 'persist', ok: true });
+    this.persistFailing = false;
+    return true;
   }
 
   private emit(event: Parameters<PoolListener>[0]): void {

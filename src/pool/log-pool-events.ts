@@ -1,4 +1,4 @@
-// Pool events → log lines: state changes and reloads (per-request lines come later).
+// Pool events → log lines: state changes, reloads and identity-state saving trouble.
 
 import type { Logger } from '../log.ts';
 import type { IdentityPool } from './identity-pool.ts';
@@ -11,6 +11,9 @@ export function logPoolEvents(pool: IdentityPool, log: Logger): void {
       else log.warn(`identity ${event.to}`, fields);
     } else if (event.type === 'reloaded') {
       log.info('account pool reloaded', { added: event.added.join(',') || '-', removed: event.removed.join(',') || '-', kept: event.kept.length });
+    } else if (event.type === 'persist') {
+      if (event.ok) log.info('identity state is saved again');
+      else log.warn('cannot save identity state (cookies, nonce, health); serving on, it is saved at the next change', { error: event.error });
     }
   });
 }

@@ -2,6 +2,7 @@
 // recovery when identities are only cooling or busy, 503 when none can serve at all.
 
 import { GatewayError } from '../errors.ts';
+import { retryAfterSeconds } from '../upstream/retry-after.ts';
 import type { PoolMember } from './pool-member.ts';
 
 export function noIdentityError(members: readonly PoolMember[], now: number, why: 'queue_full' | 'wait_timeout'): GatewayError {
@@ -23,7 +24,7 @@ export function noIdentityError(members: readonly PoolMember[], now: number, why
     });
   }
   const soonest = live.map((m) => m.eligibleByTimeAt(now)).filter((t): t is number => t !== null).reduce((a, b) => Math.min(a, b), Infinity);
-  const seconds = Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - now) / 1000)) : 1;
+  const seconds = Number.isFinite(soonest) ? retryAfterSeconds(soonest - now) : 1;
   return new GatewayError({
     status: 429,
     type: 'rate_limit_error',

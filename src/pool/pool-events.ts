@@ -8,6 +8,9 @@ export type PoolEvent =
   | { type: 'picked'; id: string; probe: boolean; waitedMs: number }
   | { type: 'outcome'; id: string; kind: UpstreamOutcomeKind; latencyMs: number }
   | { type: 'state'; id: string; from: HealthKind; to: HealthKind; reason: string }
-  | { type: 'reloaded'; added: string[]; removed: string[]; kept: string[] };
+  | { type: 'reloaded'; added: string[]; removed: string[]; kept: string[] }
+  /** Saving identity state failed (first failure of an episode) or works again: never per request. */
+  | { type: 'persist'; ok: false; error: string }
+  | { type: 'persist'; ok: true };
 
 export type PoolListener = (event: PoolEvent) => void;

@@ -35,6 +35,9 @@ type Row = {
 
 type SummaryRow = Omit<Row, 'history'> & { messages: number };
 
+/** A probe row's size: more than a page, so storing it needs new pages like a real turn. */
+const PROBE_BYTES = 8_192;
+
 export class SessionRepo {
   private readonly byId: Statement<Row, [{ owner: string; id: string; now: number }]>;
   private readonly byTip: Statement<Row, [{ tip: string; now: number }]>;
@@ -139,6 +142,29 @@ export class SessionRepo {
       lastUsedAt: r.last_used_at,
       expiresAt: r.expires_at,
     }));
+  }
+
+  /**
+   * Stores and removes a turn-sized row in one transaction: proves a turn could be stored
+   * now (a full disk refuses it). The owner is one no API key can have.
+   */
+  probeWrite(): void {
+    const owner = '\u0000storage-probe';
+    this.transaction(() => {
+      this.upsert.run({
+        owner,
+        id: 'probe',
+        tip: null,
+        upstream_session_id: 'probe',
+        identity_id: null,
+        history: 'x'.repeat(PROBE_BYTES),
+        turns: 0,
+        created_at: 0,
+        last_used_at: 0,
+        expires_at: 0,
+      });
+      this.remove.run({ owner, id: 'probe' });
+    });
   }
 
   /** Copies the WAL into the database file now, without waiting for readers or writers. */

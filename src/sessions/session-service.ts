@@ -1,9 +1,12 @@
 // Conversations that continue: finds the session a request belongs to (by name, or by
 // the fingerprint of the history a stateless client resends), holds it for the turn so
 // turns of one session never interleave, and stores the turn only once it was answered.
+// Every storage access goes through StorageHealth: a failing disk is a 503, never a 500.
 
 import type { ChatMessage } from '../conversation/messages.ts';
 import { ClientGoneError, GatewayError } from '../errors.ts';
+import { silentLogger } from '../log.ts';
+import { StorageHealth } from '../store/storage-health.ts';
 import { newUpstreamSessionId } from '../upstream/session-id.ts';
 import { answeredPrefix, conversationTip } from './fingerprint.ts';
 import { KeyedMutex, type Unlock } from './keyed-mutex.ts';
@@ -35,7 +38,10 @@ export interface SessionTurn {
   messages: ChatMessage[];
   upstreamSessionId: string;
   preferredIdentityId: string | null;
-  /** Stores the answered turn (one transaction). Call only with a complete answer. */
+  /**
+   * Stores the answered turn (one transaction). Call only with a complete answer, before the
+   * client sees it: throws the 503 storage_unavailable when it could not be stored.
+   */
   commit(answer: string, identityId: string): void;
   /** Lets the session's next turn go; always call it, answered or not. */
   release(): void;
@@ -51,35 +57,38 @@ export class SessionService {
     private readonly repo: SessionRepo,
     private readonly settings: SessionSettings,
     private readonly now: () => number = Date.now,
+    private readonly storage: StorageHealth = new StorageHealth({ file: 'database', log: silentLogger }),
   ) {
     this.rows = repo.countRows();
   }
 
   async begin(request: TurnRequest): Promise<SessionTurn> {
+    // While the disk is failing, a turn that cannot be stored is refused before it costs an upstream call.
+    this.storage.ensureWritable();
     return request.name === null ? this.beginRecognised(request) : this.beginNamed(request, request.name);
   }
 
   delete(owner: string, id: string): boolean {
-    const deleted = this.repo.delete(owner, id);
+    const deleted = this.storage.write(() => this.repo.delete(owner, id));
     if (deleted) this.rows--;
     return deleted;
   }
 
   /** Operator's delete: one owner's session, or the id under every owner when owner is null. */
   deleteAnyOwner(id: string, owner: string | null): number {
-    const deleted = owner === null ? this.repo.deleteEveryOwner(id) : Number(this.repo.delete(owner, id));
+    const deleted = this.storage.write(() => (owner === null ? this.repo.deleteEveryOwner(id) : Number(this.repo.delete(owner, id))));
     this.rows -= deleted;
     return deleted;
   }
 
   /** Live sessions, most recently used first (no content). */
   list(limit: number, offset: number): SessionSummary[] {
-    return this.repo.list(this.now(), limit, offset);
+    return this.storage.read(() => this.repo.list(this.now(), limit, offset));
   }
 
   /** Sessions that have not expired (a count query: for operators, not per request). */
   liveCount(): number {
-    return this.repo.countUnexpired(this.now());
+    return this.storage.read(() => this.repo.countUnexpired(this.now()));
   }
 
   /** Sessions stored (expired ones not yet pruned included). */
@@ -95,7 +104,7 @@ export class SessionService {
   private async beginNamed(request: TurnRequest, name: string): Promise<SessionTurn> {
     const unlock = await this.lock(request.owner, name, request);
     try {
-      const stored = this.repo.find(request.owner, name, this.now());
+      const stored = this.storage.read(() => this.repo.find(request.owner, name, this.now()));
       const messages = continueConversation(stored?.history ?? [], request.messages);
       return this.turn(request.owner, name, stored, messages, unlock, { named: true });
     } catch (error) {
@@ -111,11 +120,17 @@ export class SessionService {
       const tip = conversationTip(request.owner, prefix);
       // A concurrent turn may move the tip while we wait for the lock; then look again.
       for (let look = 0; look < 3; look++) {
-        const candidate = this.repo.findByTip(tip, this.now());
+        const candidate = this.storage.read(() => this.repo.findByTip(tip, this.now()));
         if (!candidate) break;
         forkedFrom = candidate;
         const unlock = await this.lock(request.owner, candidate.id, request);
-        const current = this.repo.find(request.owner, candidate.id, this.now());
+        let current: StoredSession | null;
+        try {
+          current = this.storage.read(() => this.repo.find(request.owner, candidate.id, this.now()));
+        } catch (error) {
+          unlock();
+          throw error;
+        }
         if (current?.tip === tip) return this.turn(request.owner, current.id, current, request.messages, unlock, { named: false });
         unlock();
       }
@@ -158,23 +173,22 @@ export class SessionService {
           lastUsedAt: now,
           expiresAt: now + this.settings.ttlMs,
         };
-        if (stored) return this.repo.save(session);
-        // A new session may reuse the id of an expired one that is not pruned yet.
-        const replaced = this.repo.transaction(() => {
-          const deleted = this.repo.delete(owner, id);
-          this.repo.save(session);
-          return deleted;
-        });
-        if (!replaced) this.afterInsert();
+        if (stored) return this.storage.write(() => this.repo.save(session));
+        // A new session may reuse the id of an expired one that is not pruned yet. Evicting
+        // over the cap is part of the same transaction: the turn is stored wholly or not at all.
+        const { replaced, evicted } = this.storage.write(() =>
+          this.repo.transaction(() => {
+            const replaced = this.repo.delete(owner, id);
+            this.repo.save(session);
+            const { maxSessions } = this.settings;
+            const over = replaced || maxSessions === 0 ? 0 : this.rows + 1 - maxSessions;
+            return { replaced, evicted: this.repo.evictLeastRecentlyUsed(over) };
+          }),
+        );
+        if (!replaced) this.rows += 1 - evicted;
       },
       release: unlock,
     };
-  }
-
-  private afterInsert(): void {
-    this.rows++;
-    const { maxSessions } = this.settings;
-    if (maxSessions > 0 && this.rows > maxSessions) this.rows -= this.repo.evictLeastRecentlyUsed(this.rows - maxSessions);
   }
 
   private async lock(owner: string, id: string, request: TurnRequest): Promise<Unlock> {
