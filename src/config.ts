@@ -27,6 +27,8 @@ export interface Config {
   maxAttempts: number;
   attemptTimeoutMs: number;
   challengeCooldownMs: number;
+  /** Most bytes read from one upstream body (chat page or answer), counted after decompression. */
+  upstreamMaxBytes: number;
   sessionTtlSeconds: number;
   sessionMax: number;
   sessionPruneIntervalMs: number;
@@ -71,6 +73,7 @@ export const SETTINGS = {
   maxAttempts: { env: ['MAX_ATTEMPTS'], default: '3', help: 'identities tried per request before the client sees an error' },
   attemptTimeoutMs: { env: ['UPSTREAM_ATTEMPT_TIMEOUT_MS'], default: '120000', help: 'longest wait for one upstream answer' },
   challengeCooldownMs: { env: ['CHALLENGE_COOLDOWN_MS'], default: '1800000', help: 'a challenged identity rests this long, then gets one probe' },
+  upstreamMaxBytes: { env: ['UPSTREAM_MAX_BYTES'], default: '2097152', help: 'most bytes read from one upstream page or answer, after decompression (more → 502)' },
   sessionTtlSeconds: { env: ['SESSION_TTL', 'SESSION_CACHE_TTL'], default: '3600', help: 'seconds a conversation is kept after its last turn' },
   sessionMax: { env: ['SESSION_MAX'], default: '0', help: 'most conversations kept, least recently used evicted first (0 = no cap)' },
   sessionPruneIntervalMs: { env: ['SESSION_PRUNE_INTERVAL_MS'], default: '60000', help: 'how often expired conversations are deleted' },
@@ -158,6 +161,7 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
     maxAttempts: int('maxAttempts', 3, 1, 20),
     attemptTimeoutMs: int('attemptTimeoutMs', 120_000, 1_000, 3_600_000),
     challengeCooldownMs: int('challengeCooldownMs', 1_800_000, 1_000, 7 * 86_400_000),
+    upstreamMaxBytes: int('upstreamMaxBytes', 2_097_152, 65_536, 64 * 1_048_576),
     sessionTtlSeconds: int('sessionTtlSeconds', 3600, 1, 365 * 86_400),
     sessionMax: int('sessionMax', 0, 0, 100_000_000),
     sessionPruneIntervalMs: int('sessionPruneIntervalMs', 60_000, 100, 86_400_000),

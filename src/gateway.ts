@@ -17,7 +17,8 @@ import { StorageHealth } from './store/storage-health.ts';
 import { SessionPruner } from './sessions/session-pruner.ts';
 import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
-import { KimiClient } from './upstream/kimi-client.ts';
+import { KimiClient, sharedFetchGate } from './upstream/kimi-client.ts';
+import { BUN_MAX_HTTP_REQUESTS_LIMIT } from './upstream/fetch-gate.ts';
 import { AdminApi } from './http/admin/admin-api.ts';
 import { RequestTraces } from './http/request-trace.ts';
 import { ActivityFeed } from './ops/activity-feed.ts';
@@ -63,7 +64,15 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     repo: new IdentityStateRepo(db),
   });
   logPoolEvents(pool, log);
-  const client = new KimiClient({ baseUrl: config.upstreamBaseUrl, nonceMaxAgeMs: config.nonceMaxAgeMs });
+  const client = new KimiClient({
+    baseUrl: config.upstreamBaseUrl,
+    nonceMaxAgeMs: config.nonceMaxAgeMs,
+    maxBodyBytes: config.upstreamMaxBytes,
+    // Masked wherever the site's words are quoted (logs, admin API), should it ever echo them.
+    secrets: [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : [])],
+    log,
+  });
+  warnIfFetchLimited(pool, log);
   const chat = new ChatService({ client, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
   const sessionRepo = new SessionRepo(db);
   const storage = new StorageHealth({ file: config.dbPath, log, probe: () => sessionRepo.probeWrite() });
@@ -97,7 +106,9 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const reloadAccounts: Gateway['reloadAccounts'] = async () => {
     if (!config.accountsFile) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
     try {
-      return { ok: true, ...pool.reload(await loadAccountsFile(config.accountsFile)) };
+      const result = pool.reload(await loadAccountsFile(config.accountsFile));
+      warnIfFetchLimited(pool, log);
+      return { ok: true, ...result };
     } catch (error) {
       if (!(error instanceof AccountsFileError)) throw error;
       log.error('account file refused; the running pool is kept', { error: error.message });
@@ -187,6 +198,24 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
 
 const isOperatorRoute = (route: string): boolean =>
   route.startsWith('/admin/') || route === '/dashboard' || route === '/healthz' || route === '/readyz' || route === '/metrics';
+
+/**
+ * Bun's fetch runs BUN_CONFIG_MAX_HTTP_REQUESTS requests at once (default 256), read only at
+ * process start. Beyond it requests wait for a slot (not counted against identities), so a
+ * larger pool is never fully used: say how to start the process.
+ */
+function warnIfFetchLimited(pool: IdentityPool, log: Logger): void {
+  const members = pool.list().filter((m) => !m.removed && m.config.enabled);
+  // Each identity's message slots, plus its one chat-page refresh.
+  const capacity = members.reduce((sum, m) => sum + m.config.maxConcurrent + 1, 0);
+  const limit = sharedFetchGate().size;
+  if (capacity <= limit) return;
+  log.warn('the pool can run more upstream requests than this process may fetch at once; the rest wait for a free connection', {
+    pool_capacity: capacity,
+    fetch_limit: limit,
+    fix: `start the gateway with BUN_CONFIG_MAX_HTTP_REQUESTS=${Math.min(capacity, BUN_MAX_HTTP_REQUESTS_LIMIT)} in its environment`,
+  });
+}
 
 async function readIdentities(config: Config): Promise<IdentityConfig[]> {
   return config.accountsFile ? loadAccountsFile(config.accountsFile) : [ANONYMOUS_IDENTITY];

@@ -89,20 +89,22 @@ export class ChatService {
       trace.identityId = lease.member.id;
       trace.attempts = attempt;
       const startedAt = this.now();
-      const budget = Math.min(attemptTimeoutMs, job.deadline - startedAt);
-      const { outcome, upstreamCalls: calls } = await client.send(lease.identity, {
+      const { outcome, upstreamCalls: calls, slotWaitMs } = await client.send(lease.identity, {
         prompt: job.prompt,
         upstreamModel: job.upstreamModel,
         sessionId,
         signal: job.signal,
-        timeoutMs: budget,
+        timeoutMs: attemptTimeoutMs,
+        deadline: job.deadline,
         mayRetry: lease.takeExtraCall,
       });
       upstreamCalls += calls;
-      const latencyMs = this.now() - startedAt;
+      // Waiting for a free connection slot (the process's fetch limit) is the gateway's
+      // saturation, not this identity's latency; nor is a time-out the deadline cut short.
+      const latencyMs = Math.max(0, this.now() - startedAt - slotWaitMs);
       trace.upstreamMs += latencyMs;
       trace.outcome = outcome.kind;
-      pool.release(lease, { outcome, latencyMs, timeoutCounts: budget >= attemptTimeoutMs });
+      pool.release(lease, { outcome, latencyMs, timeoutCounts: job.deadline - startedAt - slotWaitMs >= attemptTimeoutMs });
       if (outcome.kind === 'ok') return { text: outcome.message, identityId: lease.member.id, attempts: attempt, upstreamCalls };
 
       const error = upstreamError(outcome);

@@ -8,6 +8,7 @@ import { AccountsFileError, loadAccountsFile, redactProxy } from '../pool/accoun
 import { ANONYMOUS_IDENTITY, type IdentityConfig } from '../pool/identity-config.ts';
 import { KimiClient } from '../upstream/kimi-client.ts';
 import { outcomeDetail, type UpstreamOutcome } from '../upstream/outcome.ts';
+import { proxySecrets, Redactor } from '../upstream/redactor.ts';
 import { newUpstreamSessionId } from '../upstream/session-id.ts';
 import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
 
@@ -147,26 +148,18 @@ function failed(outcome: UpstreamOutcome, scrub: (text: string) => string): Step
   return { ok: false, kind: outcome.kind, detail: oneLine.length > DETAIL_MAX ? `${oneLine.slice(0, DETAIL_MAX - 1)}…` : oneLine };
 }
 
-/** Blanks out this identity's cookie values and proxy credentials wherever they might be echoed. */
+/**
+ * Masks this identity's cookie values and proxy credentials wherever they might be echoed.
+ * The client already redacts what it quotes from the site; this also covers the identity's
+ * seed cookies under their original names.
+ */
 function scrubberFor(config: IdentityConfig): (text: string) => string {
-  const secrets = new Set<string>();
-  for (const pair of (config.cookies ?? '').split(';')) {
-    const value = pair.slice(pair.indexOf('=') + 1).trim();
-    if (pair.includes('=') && value.length >= 4) secrets.add(value);
-  }
-  if (config.proxy) {
-    secrets.add(config.proxy);
-    try {
-      const url = new URL(config.proxy);
-      for (const part of [url.username, url.password]) {
-        if (part) secrets.add(part).add(decodeURIComponent(part));
-      }
-    } catch {
-      // Validated by the account file already; nothing more to hide.
-    }
-  }
-  const ordered = [...secrets].filter((s) => s !== '').sort((a, b) => b.length - a.length);
-  return (text) => ordered.reduce((acc, secret) => acc.split(secret).join('***'), text);
+  const cookies = (config.cookies ?? '').split(';').filter((pair) => pair.includes('='));
+  const redactor = new Redactor(
+    [...cookies.map((pair) => pair.slice(pair.indexOf('=') + 1).trim()), ...proxySecrets(config.proxy)],
+    cookies.map((pair) => pair.slice(0, pair.indexOf('=')).trim()),
+  );
+  return (text) => redactor.redact(text);
 }
 
 function renderTable(rows: ProbeRow[], send: boolean): string[] {

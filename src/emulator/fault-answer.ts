@@ -1,4 +1,5 @@
-// The answer each fault kind produces (all kinds except 'slow', which only delays).
+// The answer each fault kind produces (all kinds except 'slow', which only delays, and
+// 'big_cookie', which adds a cookie to the normal answer).
 
 import {
   ajaxDie,
@@ -11,11 +12,29 @@ import {
 } from './answers.ts';
 import { challengePage, rateLimitPage } from './cloudflare.ts';
 import type { FaultTarget } from './faults.ts';
+import {
+  DEFAULT_GZIP_BOMB_BYTES,
+  DEFAULT_HUGE_HTML_BYTES,
+  DEFAULT_HUGE_JSON_BYTES,
+  DEFAULT_SCRIPT_FLOOD_COUNT,
+  echoRequest,
+  gzipBomb,
+  hugeHtml,
+  hugeJson,
+  redirectTo,
+  scriptFlood,
+} from './hostile.ts';
 import type { FaultRule } from './types.ts';
 
 export const DEFAULT_SLOW_DELAY_MS = 30_000;
 
-export function faultAnswer(rule: FaultRule, target: FaultTarget): Response {
+/** What an echoing fault can print back: the request's Cookie header and the form's nonce. */
+export interface EchoSource {
+  cookie: string | null;
+  nonce: string | null;
+}
+
+export function faultAnswer(rule: FaultRule, target: FaultTarget, echo: EchoSource = { cookie: null, nonce: null }): Response {
   switch (rule.kind) {
     case 'nonce_invalid':
       return staleNonce('json');
@@ -37,7 +56,20 @@ export function faultAnswer(rule: FaultRule, target: FaultTarget): Response {
       return phpFatalFragment();
     case 'reset':
       return connectionReset();
+    case 'redirect':
+      return redirectTo(rule.location ?? '/chat/', rule.status ?? 302);
+    case 'huge_json':
+      return hugeJson(rule.bytes ?? DEFAULT_HUGE_JSON_BYTES);
+    case 'huge_html':
+      return hugeHtml(rule.bytes ?? DEFAULT_HUGE_HTML_BYTES);
+    case 'gzip_bomb':
+      return gzipBomb(rule.bytes ?? DEFAULT_GZIP_BOMB_BYTES);
+    case 'echo':
+      return echoRequest(rule.status ?? 500, echo.cookie, echo.nonce);
+    case 'script_flood':
+      return scriptFlood(rule.count ?? DEFAULT_SCRIPT_FLOOD_COUNT);
     case 'slow':
-      throw new Error("'slow' delays the normal answer; it has no answer of its own");
+    case 'big_cookie':
+      throw new Error(`'${rule.kind}' changes the normal answer; it has no answer of its own`);
   }
 }

@@ -24,13 +24,13 @@ export function parseFaultRule(value: unknown): FaultRule {
     if (raw.on !== 'message' && raw.on !== 'page') throw new Error("fault 'on' must be 'message' or 'page'");
     rule.on = raw.on;
   }
-  for (const key of ['identity', 'retryAfter', 'text'] as const) {
+  for (const key of ['identity', 'retryAfter', 'text', 'location'] as const) {
     const field = raw[key];
     if (field === undefined) continue;
     if (typeof field !== 'string') throw new Error(`fault '${key}' must be a string`);
     rule[key] = field;
   }
-  for (const key of ['times', 'status', 'delayMs'] as const) {
+  for (const key of ['times', 'status', 'delayMs', 'bytes', 'count'] as const) {
     const field = raw[key];
     if (field === undefined) continue;
     if (typeof field !== 'number' || !Number.isInteger(field) || field < 0) {

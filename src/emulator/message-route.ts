@@ -4,6 +4,7 @@ import { ajaxDie, ajaxError, ajaxSuccess, staleNonce } from './answers.ts';
 import { identityOf } from './cookies.ts';
 import { delay } from './delay.ts';
 import { DEFAULT_SLOW_DELAY_MS, faultAnswer } from './fault-answer.ts';
+import { bigCookie, DEFAULT_BIG_COOKIE_BYTES } from './hostile.ts';
 import { readMessageForm, type MessageForm } from './message-form.ts';
 import { buildReply } from './reply.ts';
 import type { RequestTimeouts, UpstreamState } from './state.ts';
@@ -80,21 +81,23 @@ export async function handleMessage(req: Request, server: RequestTimeouts, state
         headers: headersOf(req),
         outcome,
       });
-    if (fault !== undefined && fault.kind !== 'slow') {
+    if (fault !== undefined && fault.kind !== 'slow' && fault.kind !== 'big_cookie') {
       record(fault.kind);
-      return faultAnswer(fault, 'message');
+      return faultAnswer(fault, 'message', { cookie: req.headers.get('cookie'), nonce: form.nonce });
     }
     const outcome = check(form, identity, at, state);
-    // A slow answer that would succeed is logged as 'slow'; a failing one keeps its real outcome.
-    record(fault !== undefined && outcome === 'ok' ? 'slow' : outcome);
-    const slowMs = fault !== undefined ? (fault.delayMs ?? DEFAULT_SLOW_DELAY_MS) : 0;
+    // A slow (or cookie-adding) answer that would succeed is logged as such; a failing one keeps its real outcome.
+    record(fault !== undefined && outcome === 'ok' ? fault.kind : outcome);
+    const slowMs = fault?.kind === 'slow' ? (fault.delayMs ?? DEFAULT_SLOW_DELAY_MS) : 0;
     const waitMs = slowMs + (outcome === 'ok' ? state.settings.latencyMs : 0);
     if (waitMs > 0) {
       server.timeout(req, 0);
       const completed = await delay(waitMs, [req.signal, state.lifetime]);
       if (!completed) return ajaxDie('0', 499);
     }
-    return answer(outcome, form, state);
+    const response = answer(outcome, form, state);
+    if (fault?.kind === 'big_cookie') response.headers.append('Set-Cookie', bigCookie(fault.bytes ?? DEFAULT_BIG_COOKIE_BYTES));
+    return response;
   } finally {
     state.stats.endMessage(entry);
   }

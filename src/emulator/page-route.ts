@@ -3,6 +3,7 @@
 import { ANONYMOUS, firstVisitCookies, visitorOf } from './cookies.ts';
 import { delay } from './delay.ts';
 import { DEFAULT_SLOW_DELAY_MS, faultAnswer } from './fault-answer.ts';
+import { bigCookie, DEFAULT_BIG_COOKIE_BYTES } from './hostile.ts';
 import { randomHex } from './nonces.ts';
 import type { ChatPage } from './page.ts';
 import type { RequestTimeouts, UpstreamState } from './state.ts';
@@ -17,8 +18,8 @@ export function createPageRoute(state: UpstreamState, page: () => ChatPage): Pag
     const visitor = visitorOf(req.headers.get('cookie'));
     state.stats.countPage(visitor ?? ANONYMOUS);
     const fault = state.faults.match('page', visitor ?? ANONYMOUS);
-    if (fault !== undefined) {
-      if (fault.kind !== 'slow') return faultAnswer(fault, 'page');
+    if (fault !== undefined && fault.kind !== 'big_cookie') {
+      if (fault.kind !== 'slow') return faultAnswer(fault, 'page', { cookie: req.headers.get('cookie'), nonce: null });
       server.timeout(req, 0);
       const completed = await delay(fault.delayMs ?? DEFAULT_SLOW_DELAY_MS, [req.signal, state.lifetime]);
       if (!completed) return new Response(null, { status: 499 });
@@ -27,9 +28,11 @@ export function createPageRoute(state: UpstreamState, page: () => ChatPage): Pag
     const owner = visitor ?? randomHex(VISITOR_ID_LENGTH);
     const { headers, render } = page();
     const body = render(state.nonces.issue(owner, now));
-    if (visitor !== undefined) return new Response(body, { headers });
+    const cookies = visitor !== undefined ? [] : firstVisitCookies(owner, now);
+    if (fault?.kind === 'big_cookie') cookies.push(bigCookie(fault.bytes ?? DEFAULT_BIG_COOKIE_BYTES));
+    if (cookies.length === 0) return new Response(body, { headers });
     const withCookies = new Headers(headers);
-    for (const cookie of firstVisitCookies(owner, now)) withCookies.append('Set-Cookie', cookie);
+    for (const cookie of cookies) withCookies.append('Set-Cookie', cookie);
     return new Response(body, { headers: withCookies });
   };
 }

@@ -12,7 +12,14 @@ export type FaultKind =
   | 'server_error'
   | 'not_json'
   | 'reset'
-  | 'slow';
+  | 'slow'
+  | 'redirect'
+  | 'huge_json'
+  | 'huge_html'
+  | 'gzip_bomb'
+  | 'echo'
+  | 'script_flood'
+  | 'big_cookie';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'nonce_invalid',
@@ -26,6 +33,13 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'not_json',
   'reset',
   'slow',
+  'redirect',
+  'huge_json',
+  'huge_html',
+  'gzip_bomb',
+  'echo',
+  'script_flood',
+  'big_cookie',
 ];
 
 export interface FaultRule {
@@ -46,6 +60,12 @@ export interface FaultRule {
   text?: string;
   /** For slow (default 30000). */
   delayMs?: number;
+  /** For redirect: the Location header, sent as given (relative, another host, file:...). Default "/chat/". */
+  location?: string;
+  /** For huge_json / huge_html / gzip_bomb (body size after decompression) and big_cookie (cookie value size). */
+  bytes?: number;
+  /** For script_flood: how many empty <script> elements the page carries (default 300000). */
+  count?: number;
 }
 
 export interface EmulatorOptions {

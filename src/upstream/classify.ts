@@ -1,7 +1,10 @@
 // classifyUpstreamReply: one HTTP answer from kimi-ai.chat → one UpstreamOutcome.
-// The rules follow the failure table in shared/UPSTREAM.md.
+// The rules follow the failure table in shared/UPSTREAM.md. Details quote the site only
+// as a short excerpt with every secret the caller's Redactor knows masked: they reach
+// logs and the admin API (never clients, see chat/upstream-errors.ts).
 
-import type { UpstreamOutcome } from './outcome.ts';
+import type { RefusalTopic, UpstreamOutcome } from './outcome.ts';
+import { Redactor } from './redactor.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 export interface UpstreamReply {
@@ -13,10 +16,22 @@ export interface UpstreamReply {
 const CHALLENGE_MARKERS = [/<title>\s*just a moment/i, /cf-chl-|challenge-platform|cf_chl_opt/i, /attention required!?\s*\|\s*cloudflare/i];
 const REFUSAL_TEXT = /too long|too many characters|maximum length|max(imum)? \d+ char|empty|invalid model|model not|not allowed|forbidden word|content policy/i;
 const RATE_TEXT = /rate limit|too many requests|slow down|try again (later|in)/i;
+const REFUSAL_TOPICS: Array<[RegExp, RefusalTopic]> = [
+  [/too long|too many characters|maximum length|max(imum)? \d+ char/i, 'too_long'],
+  [/empty/i, 'empty'],
+  [/invalid model|model not/i, 'model'],
+];
+/** Excerpts are for people reading a log line or the dashboard. */
+const EXCERPT_CHARS = 120;
+/** The site's own failure text (success:false) gets a little more room. */
+const REASON_CHARS = 200;
+/** Only the start of a body is looked at for excerpts and challenge markers. */
+const SCAN_CHARS = 16 * 1024;
 
 /** Failures visible from status and headers alone: shared by the page and the message call. */
-export function classifyHttpFailure(reply: UpstreamReply, now: number): UpstreamOutcome | null {
+export function classifyHttpFailure(reply: UpstreamReply, now: number, redactor: Redactor = Redactor.none): UpstreamOutcome | null {
   const { status, headers, body } = reply;
+  const excerpt = (text: string) => bodyExcerpt(text, redactor);
   if (headers.get('cf-mitigated')?.toLowerCase() === 'challenge' || looksLikeChallenge(body)) {
     return { kind: 'challenged', detail: `Cloudflare challenge (HTTP ${status})` };
   }
@@ -33,9 +48,10 @@ export function classifyHttpFailure(reply: UpstreamReply, now: number): Upstream
   return null;
 }
 
-export function classifyUpstreamReply(reply: UpstreamReply, now: number = Date.now()): UpstreamOutcome {
-  const failure = classifyHttpFailure(reply, now);
+export function classifyUpstreamReply(reply: UpstreamReply, now: number = Date.now(), redactor: Redactor = Redactor.none): UpstreamOutcome {
+  const failure = classifyHttpFailure(reply, now, redactor);
   if (failure) return failure;
+  const excerpt = (text: string) => bodyExcerpt(text, redactor);
   let parsed: unknown;
   try {
     parsed = JSON.parse(reply.body);
@@ -53,10 +69,11 @@ export function classifyUpstreamReply(reply: UpstreamReply, now: number = Date.n
   }
   if (success === false) {
     const text = failureText(data);
-    if (REFUSAL_TEXT.test(text)) return { kind: 'refused', reason: text };
-    if (RATE_TEXT.test(text)) return { kind: 'rate_limited', retryAfterMs: null, detail: text };
+    const shown = redactor.excerpt(text, REASON_CHARS);
+    if (REFUSAL_TEXT.test(text)) return { kind: 'refused', reason: shown, about: refusalTopic(text) };
+    if (RATE_TEXT.test(text)) return { kind: 'rate_limited', retryAfterMs: null, detail: shown };
     // Most success:false answers are a stale nonce; the caller refreshes and retries once.
-    return { kind: 'nonce_rejected', detail: text || 'success:false with no reason' };
+    return { kind: 'nonce_rejected', detail: shown || 'success:false with no reason' };
   }
   return { kind: 'protocol', detail: `JSON without a success flag: ${excerpt(reply.body)}` };
 }
@@ -70,13 +87,20 @@ function failureText(data: unknown): string {
   return '';
 }
 
+function refusalTopic(text: string): RefusalTopic {
+  return REFUSAL_TOPICS.find(([re]) => re.test(text))?.[1] ?? 'content';
+}
+
 function looksLikeChallenge(body: string): boolean {
   return body.length > 0 && body.charCodeAt(0) !== 123 /* { */ && CHALLENGE_MARKERS.some((re) => re.test(body.slice(0, 4096)));
 }
 
-/** A short, single-line excerpt for logs and error messages (never headers or cookies). */
-export function excerpt(body: string, max = 120): string {
-  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1];
-  const text = (title ?? body).replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+/**
+ * A short, single-line excerpt of a body for logs and the admin API: the page's <title>
+ * when it has one, else its first characters; secrets masked by `redactor`.
+ */
+export function bodyExcerpt(body: string, redactor: Redactor = Redactor.none, max = EXCERPT_CHARS): string {
+  const head = body.slice(0, SCAN_CHARS);
+  const title = /<title>([^<]*)<\/title>/i.exec(head)?.[1];
+  return redactor.excerpt(title ?? head, max);
 }

@@ -1,19 +1,39 @@
 // The kimi-ai.chat client: fetches the chat page for a nonce, posts messages, and
-// classifies every answer. Non-blocking I/O only; every call is bounded by a timeout
-// and by the caller's AbortSignal, which reaches fetch so a gone client cancels it.
+// classifies every answer. Non-blocking I/O only; every call is bounded by a timeout and
+// by the caller's AbortSignal, which reaches fetch so a gone client cancels it.
+//
+// Hostile-site rules: redirects are followed only within the site (redirects.ts), the
+// message POST never; bodies are read up to UPSTREAM_MAX_BYTES (read-capped.ts); a cookie
+// or nonce past its bounds is refused; details quote the site only redacted (redactor.ts).
+// Each fetch first takes a slot of the process's FetchGate, and timers start only then:
+// waiting for a connection is not the identity's latency (fetch-gate.ts).
 
+import type { Logger } from '../log.ts';
 import { AjaxConfigError, extractAjaxConfig } from './ajax-config.ts';
 import { browserHeaders, type BrowserHeaderSet } from './browser-headers.ts';
-import { classifyHttpFailure, classifyUpstreamReply, excerpt } from './classify.ts';
+import { classifyHttpFailure, classifyUpstreamReply } from './classify.ts';
+import type { CookieRefusal } from './cookie-jar.ts';
+import { FetchGate, processFetchLimit } from './fetch-gate.ts';
 import type { UpstreamOutcome } from './outcome.ts';
+import { readCapped } from './read-capped.ts';
+import { proxySecrets, Redactor } from './redactor.ts';
+import { describeLocation, redirectDecision } from './redirects.ts';
 import type { NonceResult, NonceState, UpstreamIdentity } from './upstream-identity.ts';
 
 export interface KimiClientOptions {
   baseUrl: string;
   /** Refresh a nonce proactively once it is this old. */
   nonceMaxAgeMs: number;
-  /** Upper bound for one chat-page fetch (shared by every request waiting on it). */
+  /** Upper bound for one chat-page fetch (shared by every request waiting on it), from the moment it holds a slot. */
   pageTimeoutMs?: number;
+  /** Most bytes read from one upstream body, after decompression (UPSTREAM_MAX_BYTES). */
+  maxBodyBytes?: number;
+  /** More values to mask wherever the site's words are quoted: client API keys, the admin key. */
+  secrets?: readonly string[];
+  /** Default: the process-wide gate sized to Bun's fetch limit. */
+  gate?: FetchGate;
+  /** Where refused cookies are reported (name and reason, never the value). */
+  log?: Logger;
   now?: () => number;
 }
 
@@ -22,7 +42,10 @@ export interface SendMessage {
   upstreamModel: string;
   sessionId: string;
   signal: AbortSignal;
+  /** The attempt's time budget; time spent waiting for a connection slot is not counted. */
   timeoutMs: number;
+  /** Absolute limit (the client's clock, epoch ms) that slot waits count against too: the request's deadline. */
+  deadline?: number;
   /** Asked before the one retry after a nonce refresh (an extra call against the rpm budget). */
   mayRetry?: () => boolean;
 }
@@ -31,58 +54,92 @@ export interface SendResult {
   outcome: UpstreamOutcome;
   /** HTTP calls made upstream for this send (page fetches included). */
   upstreamCalls: number;
+  /** Time this send spent waiting for a free connection slot: neither latency nor timeout of the identity. */
+  slotWaitMs: number;
 }
 
+export const DEFAULT_UPSTREAM_MAX_BYTES = 2 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 const DEFAULT_AJAX_PATH = '/wp-admin/admin-ajax.php';
 
+let processGate: FetchGate | null = null;
+
+/** One gate per process, as Bun's fetch limit is per process. */
+export function sharedFetchGate(): FetchGate {
+  processGate ??= new FetchGate(processFetchLimit());
+  return processGate;
+}
+
+type Slot = { ok: true; release: () => void; waitedMs: number } | { ok: false; outcome: UpstreamOutcome; waitedMs: number };
+
 export class KimiClient {
   private readonly baseUrl: string;
+  private readonly site: URL;
   private readonly nonceMaxAgeMs: number;
   private readonly pageTimeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly secrets: readonly string[];
+  private readonly gate: FetchGate;
+  private readonly log: Logger | undefined;
   private readonly now: () => number;
   private readonly headerCache = new WeakMap<UpstreamIdentity, BrowserHeaderSet>();
 
   constructor(options: KimiClientOptions) {
     this.baseUrl = options.baseUrl;
+    this.site = new URL(options.baseUrl);
     this.nonceMaxAgeMs = options.nonceMaxAgeMs;
     this.pageTimeoutMs = options.pageTimeoutMs ?? 20_000;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_UPSTREAM_MAX_BYTES;
+    this.secrets = options.secrets ?? [];
+    this.gate = options.gate ?? sharedFetchGate();
+    this.log = options.log;
     this.now = options.now ?? Date.now;
   }
 
   /** Sends one message; on a nonce rejection refreshes the nonce and retries once. */
   async send(identity: UpstreamIdentity, message: SendMessage): Promise<SendResult> {
-    const deadline = this.now() + message.timeoutMs;
+    const startedAt = this.now();
+    const deadline = message.deadline ?? Infinity;
     let calls = 0;
+    let slotWaitMs = 0;
     let retried = false;
+    const result = (outcome: UpstreamOutcome): SendResult => ({ outcome, upstreamCalls: calls, slotWaitMs });
     for (;;) {
       const current = identity.nonce;
       let nonce: NonceResult;
       if (current && !this.isStale(current)) nonce = { ok: true, nonce: current };
       else {
         calls++;
-        nonce = await this.refreshNonce(identity, message.signal);
+        const waitStart = this.now();
+        nonce = await this.refreshNonce(identity, message.signal, deadline);
+        // A refresh joined late waited only part of the page's slot wait.
+        slotWaitMs += Math.min(nonce.slotWaitMs ?? 0, this.now() - waitStart);
       }
-      if (!nonce.ok) return { outcome: nonce.outcome, upstreamCalls: calls };
+      if (!nonce.ok) return result(nonce.outcome);
+      // The attempt's budget, less what has gone to slot waits; the deadline bounds everything.
+      const budget = Math.min(message.timeoutMs - (this.now() - startedAt - slotWaitMs), deadline - this.now());
       calls++;
-      const outcome = await this.postMessage(identity, nonce.nonce, message, deadline - this.now());
-      if (outcome.kind !== 'nonce_rejected') return { outcome, upstreamCalls: calls };
-      if (retried) {
-        return { outcome: { kind: 'nonce_rejected', detail: `${outcome.detail} (again, with a fresh nonce)`, afterRefresh: true }, upstreamCalls: calls };
-      }
-      if (message.mayRetry && !message.mayRetry()) return { outcome, upstreamCalls: calls };
+      const posted = await this.postMessage(identity, nonce.nonce, message, budget, deadline);
+      slotWaitMs += posted.waitedMs;
+      const { outcome } = posted;
+      if (outcome.kind !== 'nonce_rejected') return result(outcome);
+      if (retried) return result({ kind: 'nonce_rejected', detail: `${outcome.detail} (again, with a fresh nonce)`, afterRefresh: true });
+      if (message.mayRetry && !message.mayRetry()) return result(outcome);
       retried = true;
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;
     }
   }
 
-  /** Starts (or joins) the identity's single in-flight refresh. The caller's signal only stops its own wait. */
-  refreshNonce(identity: UpstreamIdentity, signal?: AbortSignal): Promise<NonceResult> {
+  /**
+   * Starts (or joins) the identity's single in-flight refresh. The caller's signal (and
+   * deadline) only stop its own wait; the refresh goes on for the others.
+   */
+  refreshNonce(identity: UpstreamIdentity, signal?: AbortSignal, deadline = Infinity): Promise<NonceResult> {
     identity.pendingRefresh ??= this.fetchNonce(identity).finally(() => {
       identity.pendingRefresh = null;
     });
-    return signal ? raceAbort(identity.pendingRefresh, signal) : identity.pendingRefresh;
+    return signal || deadline !== Infinity ? raceWait(identity.pendingRefresh, signal, deadline - this.now()) : identity.pendingRefresh;
   }
 
   private isStale(nonce: NonceState): boolean {
@@ -90,8 +147,11 @@ export class KimiClient {
   }
 
   private async fetchNonce(identity: UpstreamIdentity): Promise<NonceResult> {
+    const slot = await this.takeSlot();
+    if (!slot.ok) return { ok: false, outcome: slot.outcome, slotWaitMs: slot.waitedMs };
+    const fail = (outcome: UpstreamOutcome): NonceResult => ({ ok: false, outcome: this.redacted(outcome, identity), slotWaitMs: slot.waitedMs });
     const signal = AbortSignal.timeout(this.pageTimeoutMs);
-    let url = `${this.baseUrl}/chat/`;
+    let url = new URL(`${this.baseUrl}/chat/`);
     try {
       for (let hop = 0; ; hop++) {
         const res = await fetch(url, {
@@ -100,30 +160,48 @@ export class KimiClient {
           signal,
           proxy: identity.proxy,
         });
-        identity.jar.storeFrom(res.headers);
-        const location = res.headers.get('location');
-        if (res.status >= 300 && res.status < 400 && location && hop < MAX_REDIRECTS) {
-          await res.body?.cancel();
-          url = new URL(location, url).href;
+        const refused = this.storeCookies(identity, res.headers, 'chat page');
+        if (refused) {
+          await discard(res);
+          return fail(refused);
+        }
+        if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
+          await discard(res);
+          const next = redirectDecision(res.headers.get('location'), url, this.site);
+          if ('refuse' in next) return fail({ kind: 'protocol', detail: `the chat page answered HTTP ${res.status}, ${next.refuse}: not followed` });
+          if (hop >= MAX_REDIRECTS) return fail({ kind: 'protocol', detail: `the chat page redirected more than ${MAX_REDIRECTS} times` });
+          url = next.follow;
           continue;
         }
-        const body = await res.text();
-        const failure = classifyHttpFailure({ status: res.status, headers: res.headers, body }, this.now());
-        if (failure) return { ok: false, outcome: failure.kind === 'nonce_rejected' ? asTransient(failure.detail) : failure };
-        const config = extractAjaxConfig(body);
+        const body = await readCapped(res, this.maxBodyBytes);
+        if (!body.ok) return fail(this.tooLarge('chat page'));
+        const failure = classifyHttpFailure({ status: res.status, headers: res.headers, body: body.text }, this.now(), this.redactorFor(identity));
+        if (failure) return fail(failure.kind === 'nonce_rejected' ? asTransient(failure.detail) : failure);
+        const config = extractAjaxConfig(body.text);
         const nonce: NonceState = { value: config.nonce, ajaxPath: ajaxPath(config.ajaxUrl), fetchedAt: this.now() };
         identity.nonce = nonce;
-        return { ok: true, nonce };
+        return { ok: true, nonce, slotWaitMs: slot.waitedMs };
       }
     } catch (error) {
-      if (error instanceof AjaxConfigError) return { ok: false, outcome: { kind: 'protocol', detail: error.message } };
-      return { ok: false, outcome: transportFailure(error, undefined, 'chat page') };
+      if (error instanceof AjaxConfigError) return fail({ kind: 'protocol', detail: error.message });
+      return fail(transportFailure(error, undefined, 'chat page'));
+    } finally {
+      slot.release();
     }
   }
 
-  private async postMessage(identity: UpstreamIdentity, nonce: NonceState, message: SendMessage, timeoutMs: number): Promise<UpstreamOutcome> {
-    if (timeoutMs <= 0) return { kind: 'transient', detail: 'no time left before the request deadline', timedOut: true };
-    const signal = AbortSignal.any([message.signal, AbortSignal.timeout(timeoutMs)]);
+  private async postMessage(
+    identity: UpstreamIdentity,
+    nonce: NonceState,
+    message: SendMessage,
+    budgetMs: number,
+    deadline: number,
+  ): Promise<{ outcome: UpstreamOutcome; waitedMs: number }> {
+    if (budgetMs <= 0) return { outcome: { kind: 'transient', detail: 'no time left before the request deadline', timedOut: true }, waitedMs: 0 };
+    const slot = await this.takeSlot(message.signal, deadline);
+    if (!slot.ok) return { outcome: slot.outcome, waitedMs: slot.waitedMs };
+    const timeoutMs = Math.min(budgetMs, deadline - this.now());
+    const signal = AbortSignal.any([message.signal, AbortSignal.timeout(timerMs(timeoutMs))]);
     const form = new URLSearchParams({
       action: 'kimi_send_message',
       nonce: nonce.value,
@@ -131,8 +209,10 @@ export class KimiClient {
       model: message.upstreamModel,
       session_id: message.sessionId,
     });
+    const done = (outcome: UpstreamOutcome) => ({ outcome: this.redacted(outcome, identity, nonce.value), waitedMs: slot.waitedMs });
+    const url = new URL(`${this.baseUrl}${nonce.ajaxPath}`);
     try {
-      const res = await fetch(`${this.baseUrl}${nonce.ajaxPath}`, {
+      const res = await fetch(url, {
         method: 'POST',
         headers: { ...this.headersFor(identity).ajax, ...cookieHeader(identity) },
         body: form.toString(),
@@ -140,12 +220,70 @@ export class KimiClient {
         signal,
         proxy: identity.proxy,
       });
-      identity.jar.storeFrom(res.headers);
-      const body = await res.text();
-      return classifyUpstreamReply({ status: res.status, headers: res.headers, body }, this.now());
+      const refused = this.storeCookies(identity, res.headers, 'message');
+      if (refused) {
+        await discard(res);
+        return done(refused);
+      }
+      if (res.status >= 300 && res.status < 400) {
+        await discard(res);
+        const where = describeLocation(res.headers.get('location'), url);
+        return done({ kind: 'protocol', detail: `the site answered the message with HTTP ${res.status} to ${where}: a message is never redirected` });
+      }
+      const body = await readCapped(res, this.maxBodyBytes);
+      if (!body.ok) return done(this.tooLarge('answer'));
+      return done(classifyUpstreamReply({ status: res.status, headers: res.headers, body: body.text }, this.now(), this.redactorFor(identity, nonce.value)));
     } catch (error) {
-      return transportFailure(error, message.signal, 'message');
+      return done(transportFailure(error, message.signal, 'message'));
+    } finally {
+      slot.release();
     }
+  }
+
+  /** Waits for a connection slot; only the caller's signal and deadline end the wait (never the attempt timer). */
+  private async takeSlot(signal?: AbortSignal, deadline = Infinity): Promise<Slot> {
+    const start = this.now();
+    const remaining = deadline - start;
+    if (remaining <= 0) return { ok: false, outcome: deadlineOutcome('a free upstream connection'), waitedMs: 0 };
+    const limit = remaining === Infinity ? signal : AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(timerMs(remaining))]);
+    try {
+      const release = await this.gate.acquire(limit);
+      return { ok: true, release, waitedMs: this.now() - start };
+    } catch {
+      const waitedMs = this.now() - start;
+      return { ok: false, outcome: signal?.aborted ? { kind: 'cancelled' } : deadlineOutcome('a free upstream connection'), waitedMs };
+    }
+  }
+
+  /** Stores the response's cookies; a refused one makes the whole answer a protocol outcome. */
+  private storeCookies(identity: UpstreamIdentity, headers: Headers, what: string): UpstreamOutcome | null {
+    const refused: CookieRefusal[] = identity.jar.storeFrom(headers);
+    if (refused.length === 0) return null;
+    for (const r of refused) this.log?.warn('upstream cookie refused', { identity: identity.id, on: what, cookie: r.name, reason: r.reason });
+    const first = refused[0]!;
+    const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
+    return { kind: 'protocol', detail: `the ${what} set a cookie the gateway refused: ${first.name}, ${first.reason}${more}` };
+  }
+
+  private tooLarge(what: string): UpstreamOutcome {
+    return { kind: 'protocol', detail: `the ${what} is larger than UPSTREAM_MAX_BYTES (${this.maxBodyBytes} bytes): reading stopped`, tooLarge: true };
+  }
+
+  /** Masks everything secret this identity holds (cookies, nonces, proxy credentials) and the configured keys. */
+  private redactorFor(identity: UpstreamIdentity, sentNonce?: string): Redactor {
+    const cookies = identity.jar.snapshot();
+    const secrets = [...Object.values(cookies).map((c) => c.value), ...proxySecrets(identity.proxy), ...this.secrets];
+    if (identity.nonce) secrets.push(identity.nonce.value);
+    if (sentNonce) secrets.push(sentNonce);
+    return new Redactor(secrets, Object.keys(cookies));
+  }
+
+  /** Details built from error messages and the gateway's own words pass through the redactor too. */
+  private redacted(outcome: UpstreamOutcome, identity: UpstreamIdentity, sentNonce?: string): UpstreamOutcome {
+    if (outcome.kind === 'ok' || outcome.kind === 'cancelled') return outcome;
+    const redactor = this.redactorFor(identity, sentNonce);
+    if (outcome.kind === 'refused') return { ...outcome, reason: redactor.redact(outcome.reason) };
+    return { ...outcome, detail: redactor.redact(outcome.detail) };
   }
 
   private headersFor(identity: UpstreamIdentity): BrowserHeaderSet {
@@ -163,6 +301,11 @@ function cookieHeader(identity: UpstreamIdentity): Record<string, string> {
   return cookie ? { Cookie: cookie } : {};
 }
 
+/** Ends a response whose body is not wanted, so its connection (and Bun's fetch slot) is freed. */
+async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => undefined);
+}
+
 /** Only the path of the page's ajax_url is used: the gateway never follows it to another host. */
 function ajaxPath(ajaxUrl: string | null): string {
   if (!ajaxUrl) return DEFAULT_AJAX_PATH;
@@ -177,23 +320,39 @@ function asTransient(detail: string): UpstreamOutcome {
   return { kind: 'transient', detail, timedOut: false };
 }
 
+function deadlineOutcome(what: string): UpstreamOutcome {
+  return { kind: 'transient', detail: `no ${what} before the request deadline`, timedOut: true };
+}
+
+/** setTimeout and AbortSignal.timeout overflow past 2^31-1 ms. */
+function timerMs(ms: number): number {
+  return Math.max(1, Math.min(ms, 2_147_483_647));
+}
+
 function transportFailure(error: unknown, clientSignal: AbortSignal | undefined, what: string): UpstreamOutcome {
   if (clientSignal?.aborted) return { kind: 'cancelled' };
   const e = error as { name?: string; code?: string; message?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return { kind: 'transient', detail: `timed out waiting for the ${what}`, timedOut: true };
   }
-  return { kind: 'transient', detail: `network error on the ${what}: ${e?.code ?? excerpt(String(e?.message ?? error), 80)}`, timedOut: false };
+  const reason = e?.code ?? String(e?.message ?? error).replace(/\s+/g, ' ').slice(0, 80);
+  return { kind: 'transient', detail: `network error on the ${what}: ${reason}`, timedOut: false };
 }
 
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | { ok: false; outcome: UpstreamOutcome }> {
-  if (signal.aborted) return Promise.resolve({ ok: false, outcome: { kind: 'cancelled' } });
+/** Waits for a shared refresh until it settles, the caller's signal aborts, or `timeoutMs` passes. */
+function raceWait(promise: Promise<NonceResult>, signal: AbortSignal | undefined, timeoutMs: number): Promise<NonceResult> {
+  if (signal?.aborted) return Promise.resolve({ ok: false, outcome: { kind: 'cancelled' } });
+  if (timeoutMs <= 0) return Promise.resolve({ ok: false, outcome: deadlineOutcome('nonce') });
   return new Promise((resolve) => {
-    const onAbort = () => resolve({ ok: false, outcome: { kind: 'cancelled' } });
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then((value) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(value);
-    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (result: NonceResult): void => {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const onAbort = (): void => finish({ ok: false, outcome: { kind: 'cancelled' } });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== Infinity) timer = setTimeout(() => finish({ ok: false, outcome: deadlineOutcome('nonce') }), timerMs(timeoutMs));
+    void promise.then(finish);
   });
 }

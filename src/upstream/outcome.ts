@@ -1,19 +1,28 @@
 // Every answer from kimi-ai.chat (or the lack of one) becomes exactly one of these.
 // The pool turns kinds into health changes; the http layer turns them into responses.
+// Details and reasons quote the site only redacted and cut short (classify.ts): they are
+// for logs and the admin API; clients get a fixed message per kind.
+
+/** What a refusal was about, as far as the site's words tell: picks the client's fixed message. */
+export type RefusalTopic = 'too_long' | 'empty' | 'model' | 'content';
 
 export type UpstreamOutcome =
   | { kind: 'ok'; message: string }
   /** The nonce was refused (stale, or bound to other cookies). Not a health failure. */
   | { kind: 'nonce_rejected'; detail: string; afterRefresh?: boolean }
   /** The site declined this message (too long, empty, bad model...). Retrying will not help. */
-  | { kind: 'refused'; reason: string }
+  | { kind: 'refused'; reason: string; about?: RefusalTopic }
   | { kind: 'rate_limited'; retryAfterMs: number | null; detail: string }
   /** Cloudflare (or a WAF) challenged this identity's cookies, user agent or IP. */
   | { kind: 'challenged'; detail: string }
   /** 5xx, reset, timeout, garbled body: try another identity. */
   | { kind: 'transient'; detail: string; timedOut: boolean }
-  /** The site says our request is malformed: a bug on our side or a site change. */
-  | { kind: 'protocol'; detail: string }
+  /**
+   * The site says our request is malformed, or answered outside the protocol: a redirect
+   * away from the site, a cookie or nonce past its bounds, a body over UPSTREAM_MAX_BYTES
+   * (`tooLarge`). A bug on our side or a site change; another identity would get the same.
+   */
+  | { kind: 'protocol'; detail: string; tooLarge?: boolean }
   /** The client went away; nobody is waiting for this answer. */
   | { kind: 'cancelled' };
 

@@ -21,7 +21,8 @@ export interface NonceState {
   fetchedAt: number;
 }
 
-export type NonceResult = { ok: true; nonce: NonceState } | { ok: false; outcome: UpstreamOutcome };
+/** `slotWaitMs`: how long the page fetch waited for a connection slot (not the identity's latency). */
+export type NonceResult = ({ ok: true; nonce: NonceState } | { ok: false; outcome: UpstreamOutcome }) & { slotWaitMs?: number };
 
 export class UpstreamIdentity {
   readonly id: string;

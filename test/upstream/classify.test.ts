@@ -18,6 +18,7 @@ describe('classifyUpstreamReply', () => {
     expect(classifyUpstreamReply(reply(200, '{"success":false,"data":"Message is too long (max 1000 characters)"}'), NOW)).toEqual({
       kind: 'refused',
       reason: 'Message is too long (max 1000 characters)',
+      about: 'too_long',
     });
     expect(classifyUpstreamReply(reply(200, '{"success":false,"data":{"message":"Invalid model"}}'), NOW).kind).toBe('refused');
   });
