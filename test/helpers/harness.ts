@@ -1,5 +1,8 @@
-// Starts the real emulator and the real gateway on loopback ports for a test file, and
-// an openai SDK client pointed at the gateway. Stop both in afterAll/afterEach.
+// Starts the real emulator and the gateway under test on loopback ports for a test file,
+// an openai SDK client pointed at the gateway, and an operator API over its admin routes.
+// The gateway is the source, in this process, or with GATEWAY_UNDER_TEST=binary the
+// compiled dist/kimi-gateway as a child process (see gateway-under-test.ts): tests talk to
+// it only over HTTP, so both run the same tests. Stop both in afterAll/afterEach.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,29 +11,41 @@ import OpenAI from 'openai';
 import { parseCommandLine, type Config } from '../../src/config.ts';
 import { startEmulator } from '../../src/emulator/emulator.ts';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/emulator.ts';
-import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
+import { startGateway } from '../../src/gateway.ts';
+import { createLogger } from '../../src/log.ts';
+import { adminClient, type AdminClient } from './admin-client.ts';
+import { spawnGateway } from './gateway-process.ts';
+import { gatewayCommand, gatewayUnderTest } from './gateway-under-test.ts';
+
+export { gatewayUnderTest } from './gateway-under-test.ts';
 
 export const TEST_KEY = 'sk-test-0123456789abcdef';
+/** ADMIN_KEY of every harness unless a test sets its own (or '' to turn the admin API off). */
+export const HARNESS_ADMIN_KEY = 'harness-admin-key-7c41d09e';
 
 export interface Harness {
   emulator: Emulator;
-  gateway: Gateway;
+  gateway: { url: string; port: number };
+  /** The settings the gateway was started with (parsed here from the same flags and environment). */
   config: Config;
   openai: OpenAI;
+  /** The gateway's JSON log lines (a binary's arrive through a pipe: poll with `eventually`, or read after stop()). */
   logs: string[];
+  /** The operator API, over HTTP with the admin key. */
+  admin: AdminClient;
   /** fetch against the gateway with the test key */
   call(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** Stops the gateway (SIGTERM for the binary, which must exit 0) and the emulator it started; a second call does nothing. */
   stop(): Promise<void>;
 }
 
 export interface HarnessOptions {
   emulator?: EmulatorOptions;
+  /** Environment of the gateway (nothing else of this process's environment reaches it). */
   env?: Record<string, string>;
   argv?: string[];
+  /** Source only: the binary has no setting for Bun's idle timeout (a test that needs it cannot run against the binary). */
   idleTimeoutSeconds?: number;
-  /** Clock for session expiry (see GatewayOptions). */
-  sessionClock?: GatewayOptions['sessionClock'];
   /** Written to a temp file and passed as ACCOUNTS_FILE. */
   accounts?: unknown;
   /** Reuse a database (restart tests); default a fresh temp file. */
@@ -66,20 +81,48 @@ export function tempDbPath(): string {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emulator = options.emulatorInstance ?? startEmulator(options.emulator);
-  const env: Record<string, string> = { DB_PATH: options.dbPath ?? tempDbPath(), ...options.env };
+  if (gatewayUnderTest === 'binary' && options.idleTimeoutSeconds !== undefined) {
+    throw new Error('idleTimeoutSeconds works from source only: the binary has no setting for it.');
+  }
+  const env: Record<string, string> = {
+    API_KEYS: TEST_KEY,
+    HOST: '127.0.0.1',
+    ADMIN_KEY: HARNESS_ADMIN_KEY,
+    LOG_LEVEL: 'debug',
+    DB_PATH: options.dbPath ?? tempDbPath(),
+    ...options.env,
+  };
   if (options.accounts !== undefined) env.ACCOUNTS_FILE = writeAccountsFile(options.accounts);
-  const config = configFor(emulator.url, { ...options, env });
+  const emulator = options.emulatorInstance ?? startEmulator(options.emulator);
+  const stopEmulator = () => (options.emulatorInstance ? Promise.resolve() : emulator.stop());
+  const argv = ['--port', '0', '--upstream', emulator.url, ...(options.argv ?? [])];
   const logs: string[] = [];
-  const log: Logger = createLogger({ level: 'debug', pretty: false, write: (line) => logs.push(line) });
-  const gateway = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds, sessionClock: options.sessionClock });
+  let gateway: { url: string; port: number; stop(): Promise<void> };
+  let config: Config;
+  try {
+    config = configFor(emulator.url, { ...options, env });
+    if (gatewayUnderTest === 'binary') {
+      const proc = await spawnGateway([...gatewayCommand(), ...argv], env, logs);
+      // Past the grace period the gateway cuts what is left; allow it time to save and exit.
+      gateway = { url: proc.url, port: proc.port, stop: () => proc.stop(config.shutdownGraceMs + 15_000) };
+    } else {
+      const log = createLogger({ level: config.logLevel, pretty: false, write: (line) => logs.push(line) });
+      const inProcess = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds });
+      gateway = { url: inProcess.url, port: inProcess.port, stop: () => inProcess.stop() };
+    }
+  } catch (error) {
+    await stopEmulator();
+    throw error;
+  }
   const openai = new OpenAI({ apiKey: TEST_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+  let stopped: Promise<void> | undefined;
   return {
     emulator,
-    gateway,
+    gateway: { url: gateway.url, port: gateway.port },
     config,
     openai,
     logs,
+    admin: adminClient(() => gateway.url, config.adminKey),
     call(path, init = {}) {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -87,9 +130,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (json !== undefined) headers.set('content-type', 'application/json');
       return fetch(`${gateway.url}${path}`, { method: json !== undefined ? 'POST' : 'GET', ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
     },
-    async stop() {
-      await gateway.stop();
-      if (!options.emulatorInstance) await emulator.stop();
+    stop() {
+      stopped ??= gateway.stop().finally(stopEmulator);
+      return stopped;
     },
   };
 }
@@ -148,9 +191,9 @@ export function upstreamTotals(emulator: Emulator): { pages: number; messages: n
 }
 
 /** Polls until `condition` holds or `timeoutMs` passes; returns whether it held. */
-export async function eventually(condition: () => boolean, timeoutMs = 2_000): Promise<boolean> {
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<boolean> {
   const end = performance.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() > end) return false;
     await Bun.sleep(5);
   }

@@ -5,6 +5,8 @@ import type { Subprocess } from 'bun';
 export interface RunningProcess {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   output(): string;
+  /** The exit code, once the process has exited and all of its output has been read. */
+  finished(): Promise<number>;
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -20,11 +22,15 @@ export function startProcess(cmd: string[], options: { cwd: string; env: Record<
       for (const w of waiters.splice(0)) w();
     }
   };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const drained = Promise.all([drain(proc.stdout), drain(proc.stderr)]);
   return {
     proc,
     output: () => output,
+    finished: async () => {
+      const code = await proc.exited;
+      await drained;
+      return code;
+    },
     waitForLine(pattern, timeoutMs) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);

@@ -10,9 +10,9 @@ beforeAll(async () => {
   h = await startHarness({ emulator: { replyLength: 200 } });
 });
 afterAll(() => h.stop());
-afterEach(() => {
+afterEach(async () => {
   // Some tests cool, challenge or eject the single identity on purpose: bring it back.
-  h.gateway.pool.enable('anonymous', 'next test');
+  await h.admin.enable('anonymous');
   h.emulator.clearFaults();
   h.emulator.configure({ latencyMs: 0 });
 });
@@ -255,7 +255,7 @@ describe('errors in OpenAI shape', () => {
     const res = await h.call('/v1/chat/completions', { json: { messages: [{ role: 'user', content: 'x' }] } });
     await expectError(res, 429, { type: 'rate_limit_error', code: 'upstream_rate_limited' });
     expect(res.headers.get('retry-after')).toBe('42');
-    h.gateway.pool.enable('anonymous', 'test');
+    await h.admin.enable('anonymous');
     expect(await rejection(h.openai.chat.completions.create({ model: 'kimi-k2-instruct', messages: [{ role: 'user', content: 'x' }] }))).toBeInstanceOf(OpenAI.RateLimitError);
   });
 
@@ -263,7 +263,7 @@ describe('errors in OpenAI shape', () => {
     h.emulator.addFault({ kind: 'challenge', status: 403 });
     await expectError(await h.call('/v1/chat/completions', { json: { messages: [{ role: 'user', content: 'x' }] } }), 503, { code: 'upstream_challenged' });
     h.emulator.clearFaults();
-    h.gateway.pool.enable('anonymous', 'test');
+    await h.admin.enable('anonymous');
     h.emulator.addFault({ kind: 'challenge_html' });
     await expectError(await h.call('/v1/chat/completions', { json: { messages: [{ role: 'user', content: 'x' }] } }), 503, { code: 'upstream_challenged' });
   });

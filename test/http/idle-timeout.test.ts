@@ -2,9 +2,11 @@
 // below 5 s uWS cuts at its 4 s tick even when data flows, measured on bun 1.4.5). Streams stay alive through ": keep-alive" frames,
 // non-streamed answers through a per-request lift of the timeout. The control case
 // shows the cut is real. The three run side by side to keep the file at ~10 s.
+// Source only: lowering the idle timeout is a startGateway option; the binary has no
+// setting for it (and the keep-alive interval's maximum, 25 s, is below its 30 s).
 
 import { afterAll, expect, test } from 'bun:test';
-import { readSse, startHarness, type Harness } from '../helpers/harness.ts';
+import { gatewayUnderTest, readSse, startHarness, type Harness } from '../helpers/harness.ts';
 
 const LATENCY_MS = 10_000;
 const harnesses: Harness[] = [];
@@ -27,7 +29,7 @@ async function streamOutcome(harness: Promise<Harness>) {
   }
 }
 
-test('idle connections: keep-alives save streams, non-streamed answers are exempt, and the cut is real', async () => {
+test.skipIf(gatewayUnderTest === 'binary')('idle connections: keep-alives save streams, non-streamed answers are exempt, and the cut is real', async () => {
   const [kept, control, plain] = await Promise.all([
     streamOutcome(start('500')),
     streamOutcome(start('25000')),

@@ -35,7 +35,7 @@ const stateOf = async (id: string) => (await identities()).find((i) => i.id === 
 
 describe('admin API', () => {
   test('off without ADMIN_KEY: 404 saying how to turn it on', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { ADMIN_KEY: '' } });
     const res = await fetch(`${h.gateway.url}/admin/identities`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('ADMIN_KEY');
@@ -132,7 +132,7 @@ describe('admin API', () => {
     h = await startHarness({ env: { ADMIN_KEY }, accounts: accounts() });
     const pages = () => h!.emulator.stats().a?.pages ?? 0;
     // Let the start-up nonce warm-up finish first.
-    expect(await eventually(() => h!.gateway.pool.list().find((m) => m.id === 'a')!.upstream.nonce !== null)).toBe(true);
+    expect(await eventually(async () => (await stateOf('a')).nonceAgeMs !== null)).toBe(true);
     const before = pages();
     const body = (await (await admin('/admin/identities/a/refresh', { method: 'POST' })).json()) as { ok: boolean; identity: IdentityJson };
     expect(body.ok).toBe(true);

@@ -35,12 +35,12 @@ describe('health and readiness', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', identities: { ready: 2, disabled: 0 } });
 
-    h.gateway.pool.disable('a');
-    h.gateway.pool.disable('b');
+    await h.admin.disable('a');
+    await h.admin.disable('b');
     const down = await fetch(`${h.gateway.url}/readyz`);
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'no_identity_available', identities: { ready: 0, disabled: 2 } });
-    h.gateway.pool.enable('b');
+    await h.admin.enable('b');
     expect((await fetch(`${h.gateway.url}/readyz`)).status).toBe(200);
   });
 });
@@ -154,7 +154,7 @@ describe('secrets', () => {
     await capture(await h.call('/v1/chat/completions', { json: chat('challenged') }));
     h.emulator.addFault({ kind: 'server_error', times: 3 });
     await capture(await h.call('/v1/chat/completions', { json: chat('faulty') }));
-    h.gateway.pool.enable('a');
+    await h.admin.enable('a');
     const adminHeaders = { authorization: `Bearer ${ADMIN_KEY}` };
     for (const path of ['/admin/identities', '/admin/sessions', '/admin/activity', '/metrics', '/readyz', '/docs/openapi.json']) {
       await capture(await fetch(`${h.gateway.url}${path}`, { headers: adminHeaders }));
@@ -164,6 +164,8 @@ describe('secrets', () => {
     }
     await capture(await fetch(`${h.gateway.url}/admin/identities`, { headers: { authorization: `Basic ${btoa(`x:${secrets.wrongKey}`)}` } }));
 
+    // Stopped first, so that every line it wrote is in h.logs (a binary's arrive through a pipe).
+    await h.stop();
     const everything = [...h.logs, ...seen].join('\n');
     expect(h.logs.length).toBeGreaterThan(10);
     for (const [name, value] of Object.entries(secrets)) {

@@ -3,7 +3,9 @@
 
 import { Database } from 'bun:sqlite';
 import { afterAll, afterEach, expect, test } from 'bun:test';
+import { tmpdir } from 'node:os';
 import { startEmulator } from '../../src/emulator/emulator.ts';
+import { gatewayCommand } from '../helpers/gateway-under-test.ts';
 import { readSse, TEST_KEY, tempDbPath } from '../helpers/harness.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';
 
@@ -16,9 +18,10 @@ afterEach(async () => {
 afterAll(() => emulator.stop());
 
 async function startGatewayProcess(dbPath: string, env: Record<string, string>): Promise<string> {
-  gateway = startProcess(['bun', 'src/main.ts', '--port', '0', '--db', dbPath, '--upstream', emulator.url], {
-    cwd: `${import.meta.dir}/../..`,
-    env: { ...process.env, API_KEYS: TEST_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env } as Record<string, string>,
+  // The source (bun src/main.ts) or, with GATEWAY_UNDER_TEST=binary, dist/kimi-gateway.
+  gateway = startProcess([...gatewayCommand(), '--port', '0', '--db', dbPath, '--upstream', emulator.url], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', API_KEYS: TEST_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
   });
   const line = await gateway.waitForLine(/listening on http:\/\/127\.0\.0\.1:\d+/, 10_000);
   return /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];

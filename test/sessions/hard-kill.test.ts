@@ -3,8 +3,10 @@
 
 import { Database } from 'bun:sqlite';
 import { afterAll, expect, test } from 'bun:test';
+import { tmpdir } from 'node:os';
 import { startEmulator } from '../../src/emulator/emulator.ts';
 import type { ChatMessage } from '../../src/conversation/messages.ts';
+import { gatewayCommand } from '../helpers/gateway-under-test.ts';
 import { TEST_KEY, startHarness, tempDbPath } from '../helpers/harness.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';
 
@@ -19,9 +21,10 @@ test(
   'kill -9 during a burst of turns: the DB opens cleanly and holds every acknowledged turn',
   async () => {
     const dbPath = tempDbPath();
-    gatewayProcess = startProcess(['bun', 'src/main.ts', '--port', '0', '--db', dbPath, '--upstream', emulator.url], {
-      cwd: `${import.meta.dir}/../..`,
-      env: { ...process.env, API_KEYS: TEST_KEY, HOST: '127.0.0.1', CONTEXT_MAX_LENGTH: '1000000', LOG_LEVEL: 'info' } as Record<string, string>,
+    // The source (bun src/main.ts) or, with GATEWAY_UNDER_TEST=binary, dist/kimi-gateway.
+    gatewayProcess = startProcess([...gatewayCommand(), '--port', '0', '--db', dbPath, '--upstream', emulator.url], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', API_KEYS: TEST_KEY, HOST: '127.0.0.1', CONTEXT_MAX_LENGTH: '1000000', LOG_LEVEL: 'info' },
     });
     const line = await gatewayProcess.waitForLine(/listening on http:\/\/127\.0\.0\.1:\d+/, 10_000);
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
