@@ -65,6 +65,16 @@ export const payloadTooLarge = (limitBytes: number) =>
     errorCode: 'request_too_large',
   });
 
+export const headersTooLarge = (bytes: number, limitBytes: number) =>
+  new GatewayError({
+    status: 431,
+    type: 'invalid_request_error',
+    message:
+      `The request line and headers take ${bytes} bytes; the limit is ${limitBytes}. ` +
+      'Send fewer or shorter headers (large cookies are the usual cause).',
+    errorCode: 'request_headers_too_large',
+  });
+
 export const internalError = () =>
   new GatewayError({
     status: 500,
@@ -73,10 +83,37 @@ export const internalError = () =>
     errorCode: 'internal_error',
   });
 
+/** What logs and metrics record for a client that left: nginx's (and OpenAI's logs') 499. */
+export const CLIENT_CLOSED_STATUS = 499;
+
 /** The client disconnected: there is nobody to answer. Never sent on the wire. */
 export class ClientGoneError extends Error {
   override name = 'ClientGoneError';
   constructor() {
     super('client disconnected');
   }
+}
+
+const EXCERPT_CHARS = 64;
+
+/**
+ * A client-supplied value as it may appear in an error message: JSON-quoted (control
+ * characters escaped), cut to a short excerpt with the full length noted. Every echo of
+ * client input goes through here, so a 10 MB model name is never sent back whole.
+ */
+export function clientText(value: unknown, maxChars = EXCERPT_CHARS): string {
+  if (typeof value !== 'string') return describeValue(value);
+  if (value.length <= maxChars) return JSON.stringify(value);
+  let end = maxChars;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${JSON.stringify(value.slice(0, end))}… (${value.length} characters)`;
+}
+
+/** A non-string client value by its kind, never its content (an object could be megabytes). */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

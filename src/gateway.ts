@@ -20,6 +20,7 @@ import { SessionService } from './sessions/session-service.ts';
 import { KimiClient, sharedFetchGate } from './upstream/kimi-client.ts';
 import { BUN_MAX_HTTP_REQUESTS_LIMIT } from './upstream/fetch-gate.ts';
 import { AdminApi } from './http/admin/admin-api.ts';
+import { raiseServerHeaderLimit, SERVER_BODY_BYTES } from './http/request-limits.ts';
 import { RequestTraces } from './http/request-trace.ts';
 import { ActivityFeed } from './ops/activity-feed.ts';
 import { logRequest } from './ops/log-request.ts';
@@ -138,6 +139,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     storageStatus: () => storage.status,
   });
 
+  // Bun's own 413/431 are empty and reach no handler: its limits sit above the gateway's own.
+  await raiseServerHeaderLimit();
   try {
     app.listen({
       hostname: config.host,
@@ -145,7 +148,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       // A second gateway on the same port must fail loudly, not silently split traffic.
       reusePort: false,
       idleTimeout: options.idleTimeoutSeconds ?? 30,
-      maxRequestBodySize: config.maxBodyBytes * 2,
+      maxRequestBodySize: SERVER_BODY_BYTES,
     });
   } catch (error) {
     pool.close();

@@ -12,10 +12,17 @@ export interface BuiltPrompt {
   droppedMessages: number;
 }
 
-const LABELS: Record<ChatRole, string> = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
+// A Map: a role read back from stored history is looked up as an own entry, never on Object.prototype.
+const LABELS = new Map<ChatRole, string>([
+  ['system', 'System'],
+  ['user', 'User'],
+  ['assistant', 'Assistant'],
+  ['tool', 'Tool'],
+]);
 const SEPARATOR = '\n\n';
 
-export const renderMessage = (m: ChatMessage): string => `${LABELS[m.role]}: ${m.content}`;
+// Any other role can only come from a corrupt stored row; the client wrote that text, so it is labelled as the user's.
+export const renderMessage = (m: ChatMessage): string => `${LABELS.get(m.role) ?? 'User'}: ${m.content}`;
 export const PROMPT_SEPARATOR = SEPARATOR;
 
 export function buildPrompt(messages: readonly ChatMessage[], budget: number): BuiltPrompt {

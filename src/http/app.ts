@@ -1,10 +1,12 @@
 // The HTTP surface: the only module that knows Elysia. Request ids and traces, CORS,
-// auth before anything reads the body, OpenAI's error shape for every failure, routes.
+// header size, auth before anything reads the body, OpenAI's error shape for every
+// failure, routes. Elysia compiles handlers ahead of time from their source text: the
+// binary must be built without identifier renaming (docs/BUILD.md).
 
 import { bearer } from '@elysiajs/bearer';
 import { Elysia } from 'elysia';
 import type { ChatService } from '../chat/chat-service.ts';
-import { GatewayError, internalError, invalidRequest, notFound } from '../errors.ts';
+import { CLIENT_CLOSED_STATUS, ClientGoneError, clientText, GatewayError, internalError, invalidRequest, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { GatewayMetrics } from '../ops/metrics.ts';
 import type { IdentityPool } from '../pool/identity-pool.ts';
@@ -12,14 +14,16 @@ import type { SessionService } from '../sessions/session-service.ts';
 import type { StorageStatus } from '../store/storage-health.ts';
 import { VERSION } from '../version.ts';
 import type { AdminApi } from './admin/admin-api.ts';
-import { bearerFromHeader, createKeyCheck } from './auth.ts';
+import { createClientCheck } from './auth.ts';
 import { preflightResponse } from './cors.ts';
 import { docsPage, openApiResponse } from './docs/docs-route.ts';
 import { createChatHandler } from './openai/chat-route.ts';
 import { getModel, listModels } from './openai/models-route.ts';
 import { deleteSession } from './openai/sessions-route.ts';
 import { healthz, metricsResponse, readyz } from './ops-routes.ts';
-import type { RequestTraces } from './request-trace.ts';
+import { isClientAbort } from './read-body.ts';
+import { checkHeaderSize } from './request-limits.ts';
+import { CLIENT_CLOSED, type RequestTraces } from './request-trace.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 
 export interface AppOptions {
@@ -46,7 +50,7 @@ const CHAT_ROUTE = '/v1/chat/completions';
 
 export function createApp(options: AppOptions) {
   const { log, traces, admin } = options;
-  const checkKey = createKeyCheck(options.apiKeys);
+  const checkClient = createClientCheck(options.apiKeys);
   const chatHandler = createChatHandler({ ...options, onStreamEnd: (trace) => traces.finish(trace, 200) });
   const traceOf = (request: Request) => traces.of(request)!;
 
@@ -55,6 +59,7 @@ export function createApp(options: AppOptions) {
       // A preflight ends here, before the hooks that would finish a trace.
       if (request.method === 'OPTIONS') return preflightResponse(request);
       set.headers['X-Request-Id'] = traces.begin(request).id;
+      checkHeaderSize(request);
     })
     .onError(({ error, code, request }) => {
       const trace = traces.of(request);
@@ -66,11 +71,21 @@ export function createApp(options: AppOptions) {
         return errorResponse(e, trace?.id);
       };
       if (error instanceof GatewayError) return fail(error);
+      // The client left (mid-body, or while its answer was being made): nobody reads this answer.
+      if (error instanceof ClientGoneError || isClientAbort(error)) {
+        if (trace) {
+          trace.errorCode = CLIENT_CLOSED;
+          trace.status = CLIENT_CLOSED_STATUS;
+        }
+        return new Response(null, { status: CLIENT_CLOSED_STATUS });
+      }
       if (code === 'NOT_FOUND') {
         const path = new URL(request.url).pathname;
-        return fail(notFound(`Unknown endpoint: ${request.method} ${path}. See /docs for the API.`, 'unknown_url'));
+        return fail(notFound(`Unknown endpoint ${clientText(`${request.method} ${path}`)}. See /docs for the API.`, 'unknown_url'));
       }
-      if (code === 'PARSE' || code === 'VALIDATION') return fail(invalidRequest((error as Error).message));
+      if (code === 'PARSE' || code === 'VALIDATION') {
+        return fail(invalidRequest(`The request could not be read: ${clientText((error as Error).message, 200)}`));
+      }
       const e = error as Error;
       log.error('unhandled error', { request_id: trace?.id, error: e?.name, message: e?.message, stack: e?.stack?.split('\n').slice(0, 4).join(' | ') });
       return fail(internalError());
@@ -104,10 +119,8 @@ export function createApp(options: AppOptions) {
     .guard({}, (guarded) =>
       guarded
         // Runs before any body is read, so a client without a key always gets 401.
-        .resolve(({ bearer: token, request }) => {
-          const authorization = request.headers.get('authorization');
-          // Tokens are taken from the Authorization header only, never from ?access_token= (URLs end up in logs).
-          const caller = checkKey(authorization ? token ?? bearerFromHeader(authorization) : undefined);
+        .resolve(({ bearer, request }) => {
+          const caller = checkClient(request.headers, bearer);
           traceOf(request).keyName = caller;
           return { caller };
         })

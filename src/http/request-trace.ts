@@ -27,6 +27,9 @@ export interface RequestTrace {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The outcome of a request whose client left (whatever the upstream call's own outcome). */
+export const CLIENT_CLOSED = 'client_closed';
+
 /** The client's X-Request-Id when it is a sane token, else a new one. */
 export function requestIdFrom(header: string | null): string {
   return header !== null && REQUEST_ID.test(header) ? header : `req_${crypto.randomUUID().replaceAll('-', '')}`;
@@ -102,7 +105,7 @@ export class RequestTraces {
       stream: trace.stream,
       identity: turn?.identityId ?? null,
       attempts: turn?.attempts ?? 0,
-      outcome: failed ? (upstreamFailure ?? trace.errorCode ?? 'error') : 'ok',
+      outcome: trace.errorCode === CLIENT_CLOSED ? CLIENT_CLOSED : failed ? (upstreamFailure ?? trace.errorCode ?? 'error') : 'ok',
       durationMs: round(performance.now() - trace.startedAt),
       upstreamMs: turn && turn.attempts > 0 ? round(turn.upstreamMs) : null,
       firstContentMs: trace.firstContentMs === null ? null : round(trace.firstContentMs),

@@ -56,6 +56,30 @@ test('non-streamed and streamed completions through the compiled binary', async 
   expect(text.length).toBe(200);
 });
 
+test('the binary answers 401, not 500, to a request without a usable key (Elysia AOT survives the build)', async () => {
+  const root = baseURL.slice(0, -'/v1'.length);
+  const refused: Array<Record<string, string>> = [{}, { authorization: '' }, { authorization: 'Basic abc' }, { authorization: 'bearer wrong' }, { authorization: 'Token x' }];
+  for (const headers of refused) {
+    const res = await fetch(`${root}/v1/models?access_token=${KEY}`, { headers });
+    expect({ headers, status: res.status }).toEqual({ headers, status: 401 });
+    expect((await res.json()).error.code).toBe('invalid_api_key');
+  }
+  const malformed = await fetch(`${root}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"not json' });
+  expect(malformed.status).toBe(401);
+  const accepted: Array<Record<string, string>> = [{ authorization: `bearer ${KEY}` }, { authorization: `Bearer   ${KEY}` }, { 'x-api-key': KEY }];
+  for (const headers of accepted) {
+    expect((await fetch(`${root}/v1/models`, { headers })).status).toBe(200);
+  }
+});
+
+test('the binary answers oversize headers itself (its built-in header limit sits above the gateway\'s)', async () => {
+  const root = baseURL.slice(0, -'/v1'.length);
+  const res = await fetch(`${root}/v1/models`, { headers: { authorization: `Bearer ${KEY}`, cookie: `big=${'c'.repeat(30_000)}` } });
+  expect(res.status).toBe(431);
+  expect((await res.json()).error.code).toBe('request_headers_too_large');
+  expect(res.headers.get('x-request-id')).toStartWith('req_');
+});
+
 test('the binary serves its dashboard, docs and metrics, and keeps a conversation in ./data', async () => {
   const root = baseURL.slice(0, -'/v1'.length);
   const dashboard = await fetch(`${root}/dashboard`, { headers: { authorization: `Basic ${btoa(`op:${ADMIN}`)}` } });

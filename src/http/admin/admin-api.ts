@@ -2,7 +2,7 @@
 // as a Bearer token or as HTTP Basic's password (what a browser sends for /dashboard).
 // Without ADMIN_KEY all of it is off. Nothing here shows cookies, keys or proxy passwords.
 
-import { GatewayError, invalidRequest, notFound } from '../../errors.ts';
+import { clientText, GatewayError, invalidRequest, notFound } from '../../errors.ts';
 import type { ActivityFeed } from '../../ops/activity-feed.ts';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from '../../ops/dashboard-page.ts';
 import { identityView } from '../../ops/identity-view.ts';
@@ -79,7 +79,7 @@ export class AdminApi {
   async identityAction(id: string, action: string): Promise<Response> {
     const { pool, client } = this.deps;
     const member = pool.list().find((m) => m.id === id && !m.removed);
-    if (!member) throw notFound(`No identity "${id}" in the pool. GET /admin/identities lists them.`, 'identity_not_found');
+    if (!member) throw notFound(`No identity ${clientText(id)} in the pool. GET /admin/identities lists them.`, 'identity_not_found');
     const reply = (ok: boolean, message: string) => jsonResponse({ id, action, ok, message, identity: identityView(member, Date.now()) });
 
     switch (action) {
@@ -98,7 +98,7 @@ export class AdminApi {
       case 'probe':
         return this.probe(id, reply);
       default:
-        throw notFound(`Unknown action "${action}". Use one of: ${IDENTITY_ACTIONS.join(', ')}.`, 'unknown_action');
+        throw notFound(`Unknown action ${clientText(action)}. Use one of: ${IDENTITY_ACTIONS.join(', ')}.`, 'unknown_action');
     }
   }
 
@@ -119,7 +119,7 @@ export class AdminApi {
   deleteSession(id: string, url: URL): Response {
     const owner = url.searchParams.get('owner');
     const deleted = this.deps.sessions.deleteAnyOwner(id, owner);
-    if (deleted === 0) throw notFound(`No session "${id}"${owner ? ` of ${owner}` : ''}.`, 'session_not_found');
+    if (deleted === 0) throw notFound(`No session ${clientText(id)}${owner ? ` of ${clientText(owner)}` : ''}.`, 'session_not_found');
     return jsonResponse({ id, object: 'session.deleted', deleted: true, count: deleted });
   }
 
@@ -132,7 +132,7 @@ export class AdminApi {
   private async probe(id: string, reply: (ok: boolean, message: string) => Response): Promise<Response> {
     const { pool, client } = this.deps;
     const lease = pool.leaseForProbe(id);
-    if (!lease) throw notFound(`No identity "${id}" in the pool.`, 'identity_not_found');
+    if (!lease) throw notFound(`No identity ${clientText(id)} in the pool.`, 'identity_not_found');
     const started = performance.now();
     const { outcome } = await client.send(lease.identity, {
       prompt: 'ping',

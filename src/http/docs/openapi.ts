@@ -635,9 +635,11 @@ const responses: Record<string, ResponseObject> = {
   BadRequest: errorResponse(
     'Invalid request: malformed or empty JSON, missing or empty messages, bad role or content, n other than 1 (code null); context_length_exceeded (system text plus newest message do not fit); unsupported_content_type (image/audio/file parts); upstream_refused (the site refused the message); a bad X-Session-Id or user.',
   ),
-  Unauthorized: errorResponse('invalid_api_key: missing or wrong API key (checked before the body is read).'),
+  Unauthorized: errorResponse(
+    'invalid_api_key: missing or wrong API key (checked before the body is read). Keys come from "Authorization: Bearer <key>" or "x-api-key: <key>" only, never from the URL or the body.',
+  ),
   NotFound: errorResponse('model_not_found: no such model (the message lists the available ones).'),
-  PayloadTooLarge: errorResponse('request_too_large: the body is larger than MAX_BODY_BYTES.'),
+  PayloadTooLarge: errorResponse('request_too_large: the body is larger than MAX_BODY_BYTES (by Content-Length, or counted while a chunked body is read).'),
   RateLimited: errorResponse(
     'upstream_rate_limited (the site rate-limited every identity tried) or identities_busy (every identity cooling or at its limits, and the queue is full or the wait ran out).',
     { 'Retry-After': ref('headers', 'RetryAfter') },
@@ -676,7 +678,8 @@ const securitySchemes: Record<string, SecuritySchemeObject> = {
   apiKey: {
     type: 'http',
     scheme: 'bearer',
-    description: 'A client key from API_KEYS (or API_MASTER_KEY) as "Authorization: Bearer <key>" (scheme case-insensitive). Without any key configured the /v1 API is open.',
+    description:
+      'A client key from API_KEYS (or API_MASTER_KEY) as "Authorization: Bearer <key>" (scheme case-insensitive, spaces around the key ignored), or as "x-api-key: <key>". Never accepted from the URL or the body. Without any key configured the /v1 API is open.',
   },
   adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_KEY as "Authorization: Bearer <key>".' },
   adminBasic: { type: 'http', scheme: 'basic', description: 'HTTP Basic with ADMIN_KEY as the password (any user name): what a browser sends for /dashboard.' },

@@ -1,7 +1,7 @@
 // Validates a /v1/chat/completions body into the gateway's ChatRequest. Every problem is
 // a 400 (or 404 for an unknown model) in OpenAI's shape, naming the field to fix.
 
-import { invalidRequest, notFound } from '../../errors.ts';
+import { clientText, invalidRequest, notFound } from '../../errors.ts';
 import type { ChatMessage, ChatRole } from '../../conversation/messages.ts';
 import { DEFAULT_MODEL, MODELS, findModel, type ModelInfo } from '../../conversation/models.ts';
 
@@ -18,14 +18,15 @@ export interface ChatRequest {
 // ignored: the upstream takes one message and answers with its own settings. README
 // ("Limits") lists them.
 
-const ROLE_MAP: Record<string, ChatRole> = {
-  system: 'system',
-  developer: 'system',
-  user: 'user',
-  assistant: 'assistant',
-  tool: 'tool',
-  function: 'tool',
-};
+// A Map, not an object literal: "constructor", "__proto__" or "toString" must not be roles.
+const ROLE_MAP = new Map<string, ChatRole>([
+  ['system', 'system'],
+  ['developer', 'system'],
+  ['user', 'user'],
+  ['assistant', 'assistant'],
+  ['tool', 'tool'],
+  ['function', 'tool'],
+]);
 
 const NON_TEXT_PARTS = new Set(['image_url', 'input_image', 'image', 'input_audio', 'audio', 'file', 'input_file', 'video_url']);
 
@@ -50,7 +51,7 @@ function readModel(value: unknown): ModelInfo {
   const model = findModel(value);
   if (!model) {
     throw notFound(
-      `The model "${value}" does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`,
+      `The model ${clientText(value)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`,
       'model_not_found',
       'model',
     );
@@ -76,10 +77,10 @@ function readMessage(value: unknown, index: number): ChatMessage {
     throw invalidRequest(`${param} must be an object with "role" and "content".`, param);
   }
   const m = value as Record<string, unknown>;
-  const role = typeof m.role === 'string' ? ROLE_MAP[m.role] : undefined;
+  const role = typeof m.role === 'string' ? ROLE_MAP.get(m.role) : undefined;
   if (!role) {
     throw invalidRequest(
-      `${param}.role must be one of system, developer, user, assistant, tool (got ${JSON.stringify(m.role ?? null)}).`,
+      `${param}.role must be one of system, developer, user, assistant, tool (got ${clientText(m.role)}).`,
       `${param}.role`,
     );
   }

@@ -10,7 +10,7 @@ import type { Logger } from '../../log.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { CORS_HEADERS } from '../cors.ts';
 import { readJsonBody } from '../read-body.ts';
-import type { RequestTrace } from '../request-trace.ts';
+import { CLIENT_CLOSED, type RequestTrace } from '../request-trace.ts';
 import { jsonResponse } from '../responses.ts';
 import { chatCompletion, newCompletionMeta, usageFor } from './chat-format.ts';
 import { parseChatRequest, sessionNameOf } from './chat-request.ts';
@@ -86,7 +86,7 @@ export function createChatHandler(options: ChatRouteOptions) {
           trace.firstContentMs = performance.now() - trace.startedAt;
         },
         onEnd: (failure) => {
-          if (failure) trace.errorCode = failure instanceof ClientGoneError ? 'client_closed' : (failure.errorCode ?? failure.type);
+          if (failure) trace.errorCode = failure instanceof ClientGoneError ? CLIENT_CLOSED : (failure.errorCode ?? failure.type);
           options.onStreamEnd(trace);
         },
       });

@@ -1,11 +1,14 @@
 // The streamed answer: the role chunk goes out at once, keep-alive comments hold the
-// connection while the upstream works, then the whole answer in small chunks with no
-// delay, the finish chunk, the optional usage chunk and [DONE]. A failure after the
-// start becomes an OpenAI error frame; a client that leaves cancels the upstream call.
+// connection while the upstream works, then the answer's content chunks with no delay, the
+// finish chunk, the optional usage chunk and [DONE]. Frames are made as the client reads
+// them (a pull-based stream with a byte high-water mark), so a large answer is never
+// copied into one huge string and a slow client holds back the writing, not memory.
+// A failure after the start becomes an OpenAI error frame; a client that leaves cancels
+// the upstream call.
 
 import { ClientGoneError, GatewayError, internalError } from '../../errors.ts';
 import { chatChunk, usageChunk, usageFor, type CompletionMeta } from './chat-format.ts';
-import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError, splitForStreaming } from './sse.ts';
+import { pieceSizeFor, SSE_DONE, SSE_KEEPALIVE, sseData, sseError, streamingPieces } from './sse.ts';
 
 export interface StreamOptions {
   meta: CompletionMeta;
@@ -18,64 +21,121 @@ export interface StreamOptions {
   requestId?: string;
   /** The answer's content is being written. */
   onContent?: () => void;
-  /** The stream is over: answered, failed (with the error sent), or the client left. */
+  /** The stream is over: answered, failed (with the error sent), or the client left. Called once. */
   onEnd?: (failure: GatewayError | ClientGoneError | null) => void;
 }
 
+/** What is left to write once the turn settled. */
+interface Ending {
+  frames: Iterator<string>;
+  failure: GatewayError | null;
+}
+
 const encoder = new TextEncoder();
+/** Frames are joined into writes of about this many characters (a short answer is one write). */
+const BATCH_CHARS = 16 * 1024;
+/** Bytes queued ahead of the client before the stream stops producing frames. */
+const HIGH_WATER_BYTES = 64 * 1024;
+const NOTHING: Ending = { frames: [][Symbol.iterator](), failure: null };
 
 export function chatCompletionStream(options: StreamOptions): ReadableStream<Uint8Array> {
   const { meta } = options;
   const cancelled = new AbortController();
   let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
   let open = true;
+  let ended = false;
+  let settled: Promise<Ending>;
+  let contentStarted = false;
+  /** Set once the turn settled with something left to write. */
+  let pending: Ending | null = null;
 
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const write = (text: string) => {
-        if (open) controller.enqueue(encoder.encode(text));
-      };
-      const close = () => {
-        clearInterval(keepAlive);
-        if (open) {
-          open = false;
-          controller.close();
-        }
-      };
-      write(sseData(chatChunk(meta, { role: 'assistant', content: '' }, null)));
-      keepAlive = setInterval(() => write(SSE_KEEPALIVE), options.keepAliveIntervalMs);
-
-      options.answer(cancelled.signal).then(
-        (answer) => {
-          let frames = '';
-          const contentFrame = contentFrameFor(meta);
-          for (const piece of splitForStreaming(answer.text)) frames += contentFrame(piece);
-          frames += sseData(chatChunk(meta, {}, 'stop'));
-          if (options.includeUsage) frames += sseData(usageChunk(meta, usageFor(answer.prompt, answer.text)));
-          options.onContent?.();
-          write(frames + SSE_DONE);
-          close();
-          options.onEnd?.(null);
-        },
-        (error: unknown) => {
-          if (error instanceof ClientGoneError) {
-            close();
-            return options.onEnd?.(error);
-          }
-          options.onError?.(error);
-          const failure = error instanceof GatewayError ? error : internalError();
-          write(sseError(failure, options.requestId));
-          close();
-          options.onEnd?.(failure);
-        },
-      );
-    },
-    cancel() {
+  const write = (text: string) => {
+    if (open) controller.enqueue(encoder.encode(text));
+  };
+  const finish = (failure: GatewayError | ClientGoneError | null) => {
+    clearInterval(keepAlive);
+    if (open) {
       open = false;
-      clearInterval(keepAlive);
-      cancelled.abort();
+      controller.close();
+    }
+    if (ended) return;
+    ended = true;
+    options.onEnd?.(failure);
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        write(sseData(chatChunk(meta, { role: 'assistant', content: '' }, null)));
+        keepAlive = setInterval(() => write(SSE_KEEPALIVE), options.keepAliveIntervalMs);
+        settled = options.answer(cancelled.signal).then(
+          (answer) => {
+            clearInterval(keepAlive);
+            if (!open) {
+              finish(new ClientGoneError());
+              return NOTHING;
+            }
+            return (pending = { frames: answerFrames(meta, answer, options.includeUsage), failure: null });
+          },
+          (error: unknown) => {
+            clearInterval(keepAlive);
+            if (error instanceof ClientGoneError) {
+              finish(error);
+              return NOTHING;
+            }
+            options.onError?.(error);
+            const failure = error instanceof GatewayError ? error : internalError();
+            if (!open) {
+              finish(failure);
+              return NOTHING;
+            }
+            return (pending = { frames: [sseError(failure, options.requestId)][Symbol.iterator](), failure });
+          },
+        );
+      },
+      async pull() {
+        const { frames, failure } = await settled;
+        if (!open) return;
+        if (!contentStarted && failure === null) {
+          contentStarted = true;
+          options.onContent?.();
+        }
+        let batch = '';
+        for (;;) {
+          const next = frames.next();
+          if (next.done) {
+            if (batch !== '') write(batch);
+            return finish(failure);
+          }
+          batch += next.value;
+          if (batch.length >= BATCH_CHARS) {
+            write(batch);
+            batch = '';
+            // The client is behind: wait for the next pull.
+            if ((controller.desiredSize ?? 0) <= 0) return;
+          }
+        }
+      },
+      cancel() {
+        open = false;
+        clearInterval(keepAlive);
+        cancelled.abort();
+        // Left in the middle of the content: the turn itself is over.
+        if (pending) finish(new ClientGoneError());
+      },
     },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: HIGH_WATER_BYTES }),
+  );
+}
+
+function* answerFrames(meta: CompletionMeta, answer: { text: string; prompt: string }, includeUsage: boolean): Generator<string> {
+  const contentFrame = contentFrameFor(meta);
+  for (const piece of streamingPieces(answer.text, pieceSizeFor(answer.text.length))) yield contentFrame(piece);
+  yield sseData(chatChunk(meta, {}, 'stop'));
+  if (includeUsage) yield sseData(usageChunk(meta, usageFor(answer.prompt, answer.text)));
+  yield SSE_DONE;
 }
 
 /**

@@ -23,12 +23,25 @@ export function sseError(error: GatewayError, requestId?: string): string {
   return sseData(error.toBody(requestId));
 }
 
+/** Up to this many content chunks per answer: pieces grow with the answer beyond it. */
+export const MAX_CONTENT_CHUNKS = 512;
+const MIN_PIECE = 24;
+
+/**
+ * Piece size for an answer of `length` UTF-16 units: 24 (small pieces, rendered
+ * progressively) until the answer would need more than MAX_CONTENT_CHUNKS of them, then
+ * larger, so a 2 MB answer is some hundreds of chunks of a few KB, not 80,000 envelopes around 24
+ * characters each (12× the answer in bytes).
+ */
+export function pieceSizeFor(length: number): number {
+  return Math.max(MIN_PIECE, Math.ceil(length / MAX_CONTENT_CHUNKS));
+}
+
 /**
  * Cuts an answer into pieces of at most `size` UTF-16 units so clients render it
  * progressively: preferably after white space, never inside a surrogate pair.
  */
-export function splitForStreaming(text: string, size = 24): string[] {
-  const pieces: string[] = [];
+export function* streamingPieces(text: string, size = MIN_PIECE): Generator<string> {
   let start = 0;
   while (start < text.length) {
     let end = Math.min(start + size, text.length);
@@ -38,10 +51,13 @@ export function splitForStreaming(text: string, size = 24): string[] {
       const code = text.charCodeAt(end - 1);
       if (code >= 0xd800 && code <= 0xdbff) end--;
     }
-    pieces.push(text.slice(start, end));
+    yield text.slice(start, end);
     start = end;
   }
-  return pieces;
+}
+
+export function splitForStreaming(text: string, size = MIN_PIECE): string[] {
+  return [...streamingPieces(text, size)];
 }
 
 function lastSpace(text: string, from: number, to: number): number {
