@@ -19,6 +19,8 @@ export interface Config {
   contextMaxLength: number;
   requestTimeoutMs: number;
   keepAliveIntervalMs: number;
+  /** Seconds a connection may stay silent before the server cuts it (streams send keep-alives meanwhile). */
+  idleTimeoutSeconds: number;
   maxBodyBytes: number;
   nonceMaxAgeMs: number;
   logLevel: LogLevel;
@@ -64,7 +66,8 @@ export const SETTINGS = {
   shutdownGraceMs: { env: ['SHUTDOWN_GRACE_MS'], default: '30000', help: 'on SIGTERM/SIGINT, how long in-flight requests may finish' },
   contextMaxLength: { env: ['CONTEXT_MAX_LENGTH'], default: '1000', help: 'max characters of the prompt sent upstream' },
   requestTimeoutMs: { env: ['REQUEST_TIMEOUT_MS'], default: '180000', help: 'deadline for one client request, retries included' },
-  keepAliveIntervalMs: { env: ['KEEPALIVE_INTERVAL_MS'], default: '5000', help: 'interval of ": keep-alive" frames while a stream waits' },
+  keepAliveIntervalMs: { env: ['KEEPALIVE_INTERVAL_MS'], default: '5000', help: 'interval of ": keep-alive" frames while a stream waits (below IDLE_TIMEOUT_SECONDS)' },
+  idleTimeoutSeconds: { env: ['IDLE_TIMEOUT_SECONDS'], default: '30', help: 'a connection silent this long is cut (5-255; streams stay alive through keep-alives)' },
   maxBodyBytes: { env: ['MAX_BODY_BYTES'], default: '1048576', help: 'largest accepted request body (bigger → 413)' },
   nonceMaxAgeMs: { env: ['NONCE_MAX_AGE_MS'], default: '3600000', help: 'refresh an identity nonce proactively after this age' },
   logLevel: { env: ['LOG_LEVEL'], default: 'info', help: 'debug | info | warn | error' },
@@ -140,6 +143,15 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
     throw new ConfigError(`${logLevel.source}: "${logLevel.value}" is not one of debug, info, warn, error.`);
   }
 
+  // uWS checks idle connections on a 4 s tick: below 5 s it cuts even connections that send.
+  const idleTimeoutSeconds = int('idleTimeoutSeconds', 30, 5, 255);
+  const keepAlive = int('keepAliveIntervalMs', 5_000, 100, 250_000);
+  if (keepAlive >= idleTimeoutSeconds * 1000) {
+    throw new ConfigError(
+      `KEEPALIVE_INTERVAL_MS (${keepAlive}) must be below IDLE_TIMEOUT_SECONDS (${idleTimeoutSeconds} s), or waiting streams are cut between keep-alives.`,
+    );
+  }
+
   return {
     host,
     port: int('port', 8088, 0, 65535),
@@ -152,7 +164,8 @@ function buildConfig(flags: Map<keyof typeof SETTINGS, string>, env: Env): Confi
     loopbackOnlyBecauseNoKey,
     contextMaxLength: int('contextMaxLength', 1000, 50, 1_000_000),
     requestTimeoutMs: int('requestTimeoutMs', 180_000, 1_000, 3_600_000),
-    keepAliveIntervalMs: int('keepAliveIntervalMs', 5_000, 100, 25_000),
+    keepAliveIntervalMs: keepAlive,
+    idleTimeoutSeconds,
     maxBodyBytes: int('maxBodyBytes', 1_048_576, 1_024, 64 * 1_048_576),
     nonceMaxAgeMs: int('nonceMaxAgeMs', 3_600_000, 1_000, 7 * 86_400_000),
     logLevel: (logLevel?.value as LogLevel | undefined) ?? 'info',

@@ -44,8 +44,6 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  /** Seconds a connection may stay silent (Bun's idleTimeout). Tests lower it to prove keep-alives work. */
-  idleTimeoutSeconds?: number;
   /** Clock for session expiry; tests move it instead of sleeping. */
   sessionClock?: () => number;
 }
@@ -147,7 +145,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       port: config.port,
       // A second gateway on the same port must fail loudly, not silently split traffic.
       reusePort: false,
-      idleTimeout: options.idleTimeoutSeconds ?? 30,
+      idleTimeout: config.idleTimeoutSeconds,
       maxRequestBodySize: SERVER_BODY_BYTES,
     });
   } catch (error) {

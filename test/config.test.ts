@@ -47,6 +47,12 @@ describe('config', () => {
     expect(() => run(['--port'])).toThrow(/--port needs a value/);
   });
 
+  test('the keep-alive interval must be below the idle timeout, which uWS cannot honour below 5 s', () => {
+    expect(run([], { IDLE_TIMEOUT_SECONDS: '60', KEEPALIVE_INTERVAL_MS: '45000' })).toMatchObject({ idleTimeoutSeconds: 60, keepAliveIntervalMs: 45_000 });
+    expect(() => run([], { IDLE_TIMEOUT_SECONDS: '5', KEEPALIVE_INTERVAL_MS: '5000' })).toThrow(/KEEPALIVE_INTERVAL_MS \(5000\) must be below IDLE_TIMEOUT_SECONDS \(5 s\)/);
+    expect(() => run([], { IDLE_TIMEOUT_SECONDS: '4' })).toThrow(/IDLE_TIMEOUT_SECONDS: "4" is not a whole number between 5 and 255/);
+  });
+
   test('--help and --version', () => {
     expect(parseCommandLine(['--help'], {}).kind).toBe('help');
     expect(parseCommandLine(['--version'], {}).kind).toBe('version');

@@ -44,8 +44,6 @@ export interface HarnessOptions {
   /** Environment of the gateway (nothing else of this process's environment reaches it). */
   env?: Record<string, string>;
   argv?: string[];
-  /** Source only: the binary has no setting for Bun's idle timeout (a test that needs it cannot run against the binary). */
-  idleTimeoutSeconds?: number;
   /** Written to a temp file and passed as ACCOUNTS_FILE. */
   accounts?: unknown;
   /** Reuse a database (restart tests); default a fresh temp file. */
@@ -81,9 +79,6 @@ export function tempDbPath(): string {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  if (gatewayUnderTest === 'binary' && options.idleTimeoutSeconds !== undefined) {
-    throw new Error('idleTimeoutSeconds works from source only: the binary has no setting for it.');
-  }
   const env: Record<string, string> = {
     API_KEYS: TEST_KEY,
     HOST: '127.0.0.1',
@@ -107,7 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       gateway = { url: proc.url, port: proc.port, stop: () => proc.stop(config.shutdownGraceMs + 15_000) };
     } else {
       const log = createLogger({ level: config.logLevel, pretty: false, write: (line) => logs.push(line) });
-      const inProcess = await startGateway(config, log, { idleTimeoutSeconds: options.idleTimeoutSeconds });
+      const inProcess = await startGateway(config, log);
       gateway = { url: inProcess.url, port: inProcess.port, stop: () => inProcess.stop() };
     }
   } catch (error) {

@@ -273,7 +273,7 @@ describe('GET /docs/openapi.json', () => {
   test('the chat operation documents its body, both answer shapes, its headers and its errors', async () => {
     const doc = await fetchDocument();
     const chat = doc.paths['/v1/chat/completions']!.post!;
-    expect(Object.keys(chat.responses).sort()).toEqual(['200', '400', '401', '404', '413', '429', '500', '502', '503', '504']);
+    expect(Object.keys(chat.responses).sort()).toEqual(['200', '400', '401', '404', '413', '429', '431', '500', '502', '503', '504']);
     const ok = chat.responses['200'];
     expect(ok && 'content' in ok ? Object.keys(ok.content ?? {}).sort() : []).toEqual(['application/json', 'text/event-stream']);
     expect(ok && 'headers' in ok ? Object.keys(ok.headers ?? {}).sort() : []).toEqual(['X-Context-Dropped-Messages', 'X-Request-Id', 'X-Session-Id']);

@@ -120,6 +120,15 @@ export async function rawRequest(baseUrl: string, head: string, body: Uint8Array
 }
 
 /** Sends `head` and part of a body, then hangs up without reading. Resolves once closed. */
+/** One request on a keep-alive connection, then silence: resolves with the ms until the server cut the connection. */
+export async function silentConnection(baseUrl: string): Promise<number> {
+  const conn = await connect(baseUrl);
+  const started = performance.now();
+  conn.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await conn.closed;
+  return performance.now() - started;
+}
+
 export async function hangUpMidBody(baseUrl: string, head: string, partialBody: string): Promise<void> {
   const conn = await connect(baseUrl);
   conn.socket.write(Buffer.from(`${head}\r\n\r\n${partialBody}`, 'latin1'));

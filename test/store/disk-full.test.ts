@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/emulator.ts';
 import { TEST_KEY, readSse } from '../helpers/harness.ts';
+import { gatewayCommand } from '../helpers/gateway-under-test.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';
 
 const ADMIN_KEY = 'admin-key-0123456789';
@@ -35,7 +36,7 @@ function startGatewayOnTinyTmpfs(): RunningProcess {
     throw new Error(`this test needs a private tmpfs: run as root or allow unprivileged user namespaces (unshare -rm): ${probe.stderr.toString()}`);
   }
   const mountThenRun = 'mount -t tmpfs -o size=1m,mode=0700 tmpfs "$0" && exec "$@"';
-  const command = ['bun', 'src/main.ts', '--port', '0', '--db', dbPath, '--upstream', emulator.url];
+  const command = [...gatewayCommand(), '--port', '0', '--db', dbPath, '--upstream', emulator.url];
   return startProcess(['unshare', '-rm', 'sh', '-c', mountThenRun, mountPoint, ...command], {
     cwd: `${import.meta.dir}/../..`,
     env: { ...process.env, API_KEYS: TEST_KEY, ADMIN_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'info', NO_COLOR: '1' } as Record<string, string>,

@@ -166,6 +166,7 @@ const ERR = {
   unauthorized: ref('responses', 'Unauthorized'),
   notFound: ref('responses', 'NotFound'),
   tooLarge: ref('responses', 'PayloadTooLarge'),
+  headersTooLarge: ref('responses', 'HeadersTooLarge'),
   rateLimited: ref('responses', 'RateLimited'),
   badGateway: ref('responses', 'BadGateway'),
   unavailable: ref('responses', 'ServiceUnavailable'),
@@ -434,15 +435,30 @@ const schemas: Record<string, Schema> = {
 
   Readiness: {
     type: 'object',
-    required: ['status', 'identities', 'queueDepth'],
+    required: ['status', 'identities', 'queueDepth', 'storage'],
     properties: {
       status: {
         type: 'string',
-        enum: ['ready', 'stopping', 'no_identity_available'],
-        description: 'stopping: shutdown began (draining).',
+        enum: ['ready', 'stopping', 'storage_unavailable', 'no_identity_available'],
+        description: 'stopping: shutdown began (draining); storage_unavailable: the database cannot be written.',
       },
       identities: schema('IdentityStateCounts'),
       queueDepth: { type: 'integer', minimum: 0, description: 'Requests waiting for a free identity.' },
+      storage: {
+        oneOf: [
+          { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
+          {
+            type: 'object',
+            required: ['status', 'reason', 'code', 'since'],
+            properties: {
+              status: { const: 'failing' },
+              reason: { type: 'string', description: "SQLite's message, e.g. database or disk is full." },
+              code: { type: 'string', description: 'The SQLite error code, e.g. SQLITE_FULL.' },
+              since: epochMs('When the failure began'),
+            },
+          },
+        ],
+      },
     },
   },
 
@@ -640,13 +656,18 @@ const responses: Record<string, ResponseObject> = {
   ),
   NotFound: errorResponse('model_not_found: no such model (the message lists the available ones).'),
   PayloadTooLarge: errorResponse('request_too_large: the body is larger than MAX_BODY_BYTES (by Content-Length, or counted while a chunked body is read).'),
+  HeadersTooLarge: errorResponse(
+    'request_headers_too_large: the request line and headers are over 16 KiB. (Over 64 KiB, or with control characters in a header, Bun itself answers an empty 431/400: docs/BUILD.md.)',
+  ),
   RateLimited: errorResponse(
     'upstream_rate_limited (the site rate-limited every identity tried) or identities_busy (every identity cooling or at its limits, and the queue is full or the wait ran out).',
     { 'Retry-After': ref('headers', 'RetryAfter') },
   ),
-  BadGateway: errorResponse('upstream_unavailable, upstream_protocol_error or upstream_nonce_rejected: the site failed or answered unexpectedly.'),
+  BadGateway: errorResponse(
+    'upstream_unavailable, upstream_protocol_error or upstream_nonce_rejected: the site failed or answered unexpectedly; upstream_too_large: its answer exceeded UPSTREAM_MAX_BYTES. The message is fixed per code and never quotes the site.',
+  ),
   ServiceUnavailable: errorResponse(
-    'upstream_challenged (Cloudflare challenged the identities tried) or no_identity_available (every identity is challenged or disabled): the operator must act.',
+    'upstream_challenged (Cloudflare challenged the identities tried) or no_identity_available (every identity is challenged or disabled): the operator must act; storage_unavailable: the gateway cannot write its database (disk full, I/O error), so the turn was not carried out.',
   ),
   GatewayTimeout: errorResponse('upstream_timeout: no answer within REQUEST_TIMEOUT_MS.'),
   InternalError: errorResponse('internal_error: a bug in the gateway (logged). Never used for upstream problems.'),
@@ -806,6 +827,7 @@ const paths: Record<string, PathItemObject> = {
         '404': ERR.notFound,
         '413': ERR.tooLarge,
         '429': ERR.rateLimited,
+        '431': ERR.headersTooLarge,
         '500': ERR.internal,
         '502': ERR.badGateway,
         '503': ERR.unavailable,
@@ -826,6 +848,7 @@ const paths: Record<string, PathItemObject> = {
         '200': json(schema('SessionDeleted'), 'Deleted.'),
         '401': ERR.unauthorized,
         '404': errorResponse('session_not_found: no such session for this key (expired or deleted already).'),
+        '503': errorResponse('storage_unavailable: the gateway cannot write its database right now; nothing was deleted.'),
       },
     },
   },
@@ -850,7 +873,7 @@ const paths: Record<string, PathItemObject> = {
       parameters: [REQUEST_ID_PARAM],
       responses: {
         '200': json(schema('Readiness'), 'Ready (status "ready").'),
-        '503': json(schema('Readiness'), 'Not ready: no identity available, or shutting down (status "stopping").'),
+        '503': json(schema('Readiness'), 'Not ready: no identity available, the database cannot be written (status "storage_unavailable"), or shutting down (status "stopping").'),
       },
     },
   },
