@@ -2,7 +2,7 @@
 // key, and a curl line that works. Ctrl-C stops both. --help lists its flags.
 
 import { ConfigError, parseCommandLine } from '../src/config.ts';
-import { startEmulator } from '../src/emulator/emulator.ts';
+import { startEmulator } from '../emulator/emulator.ts';
 import { startGateway, type Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/log.ts';
 import { AccountsFileError } from '../src/pool/accounts-file.ts';

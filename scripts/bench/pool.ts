@@ -5,7 +5,7 @@
 //     rate-limited, one challenged, 5 % transient faults on the rest, nonces expiring.
 
 import { parseCommandLine } from '../../src/config.ts';
-import { startEmulator, type ReceivedMessage } from '../../src/emulator/emulator.ts';
+import { startEmulator, type ReceivedMessage } from '../../emulator/emulator.ts';
 import { startGateway } from '../../src/gateway.ts';
 import { silentLogger } from '../../src/log.ts';
 import { DEFAULT_HEALTH_POLICY } from '../../src/pool/health.ts';

@@ -211,7 +211,7 @@ export function startEmulatorProcess(group: ServiceGroup, options: EmulatorProce
     cwd: options.cwd,
     cmd: [
       process.execPath,
-      'src/emulator/main.ts',
+      'emulator/main.ts',
       '--port',
       '0',
       '--latency',

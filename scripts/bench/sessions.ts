@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/log.ts';
 import { SessionPruner } from '../../src/sessions/session-pruner.ts';
 import { SessionRepo, type StoredSession } from '../../src/sessions/session-repo.ts';
 import { SessionService, type SessionSettings } from '../../src/sessions/session-service.ts';
-import { seededRandom } from '../../src/emulator/prng.ts';
+import { seededRandom } from '../../emulator/prng.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { distribution, type Distribution } from './load.ts';
 import { describeEnvironment, fmtMs, fmtRate, renderTable, renderTargets, writeSectionResults, type Column, type TargetCheck } from './report.ts';

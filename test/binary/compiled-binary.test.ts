@@ -6,7 +6,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startEmulator, type Emulator } from '../../src/emulator/emulator.ts';
+import { startEmulator, type Emulator } from '../../emulator/emulator.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';
 
 const ROOT = join(import.meta.dir, '../..');

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck } from '../../src/cli/check.ts';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.ts';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/emulator.ts';
 import { poolOf, writeAccountsFile } from '../helpers/harness.ts';
 
 const MAIN = join(import.meta.dir, '../../src/main.ts');

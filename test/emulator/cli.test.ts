@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import type { Subprocess } from 'bun';
-import { parseCliArgs } from '../../src/emulator/cli-args.ts';
+import { parseCliArgs } from '../../emulator/cli-args.ts';
 
-const MAIN = new URL('../../src/emulator/main.ts', import.meta.url).pathname;
+const MAIN = new URL('../../emulator/main.ts', import.meta.url).pathname;
 const spawned: Subprocess[] = [];
 
 afterEach(() => {
@@ -47,7 +47,7 @@ describe('CLI', () => {
   test('--help prints usage and exits 0', async () => {
     const child = spawnCli(['--help']);
     spawned.push(child);
-    expect(await new Response(child.stdout).text()).toContain('Usage: bun src/emulator/main.ts');
+    expect(await new Response(child.stdout).text()).toContain('Usage: bun emulator/main.ts');
     expect(await child.exited).toBe(0);
   });
 

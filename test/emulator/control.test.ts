@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { emulatorHarness, sendAs, sendMessage, visitPage } from './helpers.ts';
-import type { Emulator } from '../../src/emulator/types.ts';
+import type { Emulator } from '../../emulator/types.ts';
 
 const harness = emulatorHarness();
 afterEach(() => harness.stopAll());

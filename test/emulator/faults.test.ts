@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { emulatorHarness, sendAs, sendMessage, settle, visitPage, waitFor } from './helpers.ts';
-import type { Emulator, FaultRule } from '../../src/emulator/types.ts';
+import type { Emulator, FaultRule } from '../../emulator/types.ts';
 
 const harness = emulatorHarness();
 afterEach(() => harness.stopAll());

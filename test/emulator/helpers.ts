@@ -1,7 +1,7 @@
 // Shared helpers for the emulator tests: start/stop emulators, visit the page, post messages.
 
-import { startEmulator } from '../../src/emulator/emulator.ts';
-import type { Emulator, EmulatorOptions } from '../../src/emulator/types.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
+import type { Emulator, EmulatorOptions } from '../../emulator/types.ts';
 
 export const MODEL = 'moonshotai/Kimi-K2-Instruct-0905';
 export const KIMI_AJAX_RE = /var kimi_ajax = (\{.*?\});/;

@@ -2,7 +2,7 @@
 // error pages echoing the request's secrets, a script-flooded page, oversized cookies.
 
 import { afterEach, describe, expect, test } from 'bun:test';
-import { parseFaultRule } from '../../src/emulator/faults.ts';
+import { parseFaultRule } from '../../emulator/faults.ts';
 import { emulatorHarness, sendAs, sendMessage, visitPage } from './helpers.ts';
 
 const harness = emulatorHarness();

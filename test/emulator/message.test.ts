@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { buildReply } from '../../src/emulator/reply.ts';
+import { buildReply } from '../../emulator/reply.ts';
 import { emulatorHarness, MODEL, sendAs, sendMessage, visitPage } from './helpers.ts';
 
 const harness = emulatorHarness();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { buildReply } from '../../src/emulator/reply.ts';
+import { buildReply } from '../../emulator/reply.ts';
 
 const MODEL = 'moonshotai/Kimi-K2-Instruct-0905';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { emulatorHarness, sendAs, sendMessage, visitPage } from './helpers.ts';
-import { MAX_MESSAGE_TIMES, MAX_RECEIVED, StatsBook } from '../../src/emulator/stats.ts';
+import { MAX_MESSAGE_TIMES, MAX_RECEIVED, StatsBook } from '../../emulator/stats.ts';
 
 const harness = emulatorHarness();
 afterEach(() => harness.stopAll());

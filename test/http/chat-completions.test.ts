@@ -2,7 +2,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
-import { buildReply } from '../../src/emulator/emulator.ts';
+import { buildReply } from '../../emulator/emulator.ts';
 import { eventually, readSse, rejection, startHarness, TEST_KEY, upstreamTotals, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;

@@ -3,7 +3,7 @@
 // produced as the client reads them rather than built into one huge string.
 
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { buildReply } from '../../src/emulator/emulator.ts';
+import { buildReply } from '../../emulator/emulator.ts';
 import { readSse, startHarness, TEST_KEY, type Harness } from '../helpers/harness.ts';
 
 // ~1.9 MB of UTF-8 (the emulator's filler has some CJK), under the 2 MiB a gateway reads from the site.

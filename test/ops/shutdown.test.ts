@@ -4,7 +4,7 @@
 import { Database } from 'bun:sqlite';
 import { afterAll, afterEach, expect, test } from 'bun:test';
 import { tmpdir } from 'node:os';
-import { startEmulator } from '../../src/emulator/emulator.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
 import { gatewayCommand } from '../helpers/gateway-under-test.ts';
 import { readSse, TEST_KEY, tempDbPath } from '../helpers/harness.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';

@@ -2,7 +2,7 @@
 // Each identity's cookie is kimi_visitor=<id>, so the emulator counts calls per id.
 
 import { afterEach, describe, expect, test } from 'bun:test';
-import { startEmulator } from '../../src/emulator/emulator.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
 import { eventually, poolOf, readSse, rejection, startHarness, tempDbPath, writeAccountsFile, type Harness } from '../helpers/harness.ts';
 
 let h: Harness | undefined;

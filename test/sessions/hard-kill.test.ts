@@ -4,7 +4,7 @@
 import { Database } from 'bun:sqlite';
 import { afterAll, expect, test } from 'bun:test';
 import { tmpdir } from 'node:os';
-import { startEmulator } from '../../src/emulator/emulator.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
 import type { ChatMessage } from '../../src/conversation/messages.ts';
 import { gatewayCommand } from '../helpers/gateway-under-test.ts';
 import { TEST_KEY, startHarness, tempDbPath } from '../helpers/harness.ts';

@@ -3,8 +3,8 @@
 import { Database } from 'bun:sqlite';
 import { afterEach, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
-import { startEmulator } from '../../src/emulator/emulator.ts';
-import type { Emulator } from '../../src/emulator/types.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
+import type { Emulator } from '../../emulator/types.ts';
 import { keyName } from '../../src/http/auth.ts';
 import { TEST_KEY, eventually, readSse, rejection, startHarness, tempDbPath, upstreamTotals, type Harness } from '../helpers/harness.ts';
 

@@ -13,7 +13,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../../src/emulator/emulator.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
 import { TEST_KEY, readSse } from '../helpers/harness.ts';
 import { gatewayCommand } from '../helpers/gateway-under-test.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';

@@ -2,7 +2,7 @@
 // timer starts once a request holds a slot, and the wait is reported apart from latency.
 
 import { afterAll, describe, expect, test } from 'bun:test';
-import { startEmulator } from '../../src/emulator/emulator.ts';
+import { startEmulator } from '../../emulator/emulator.ts';
 import { FetchGate, processFetchLimit } from '../../src/upstream/fetch-gate.ts';
 import { KimiClient } from '../../src/upstream/kimi-client.ts';
 import { UpstreamIdentity } from '../../src/upstream/upstream-identity.ts';

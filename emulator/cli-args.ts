@@ -4,7 +4,7 @@ import type { EmulatorOptions } from './types.ts';
 
 export const DEFAULT_CLI_PORT = 8090;
 
-export const USAGE = `Usage: bun src/emulator/main.ts [options]
+export const USAGE = `Usage: bun emulator/main.ts [options]
 
 A fake kimi-ai.chat on 127.0.0.1 for tests, the demo and benchmarks.
 
