@@ -1,90 +1,82 @@
-// One error family for the whole gateway, and the single place that turns it into
-// OpenAI's wire shape {"error":{"message","type","param","code"}}.
+// One error type for the whole gateway: a code that says what went wrong and a message
+// that says what to do about it. Which HTTP status and wire shape a code becomes belongs to
+// the HTTP layer (http/error-catalog.ts), so nothing below it chooses a status.
 
-export type OpenAIErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'upstream_error'
-  | 'server_error';
+/** Every error a client can be answered with. */
+export const ERROR_CODES = [
+  // the request
+  'invalid_request',
+  'context_length_exceeded',
+  'unsupported_content_type',
+  'invalid_api_key',
+  'model_not_found',
+  'unknown_url',
+  'session_not_found',
+  'request_too_large',
+  'request_headers_too_large',
+  'session_busy',
+  // the site and the pool
+  'upstream_refused',
+  'upstream_rate_limited',
+  'identities_busy',
+  'upstream_unavailable',
+  'upstream_protocol_error',
+  'upstream_nonce_rejected',
+  'upstream_too_large',
+  'upstream_challenged',
+  'no_identity_available',
+  'upstream_timeout',
+  // the gateway itself
+  'storage_unavailable',
+  'internal_error',
+  // the admin API
+  'admin_disabled',
+  'invalid_admin_key',
+  'cross_site_request',
+  'identity_not_found',
+  'unknown_action',
+  'accounts_refused',
+] as const;
 
-export interface OpenAIErrorBody {
-  error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null; request_id?: string };
-}
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
-interface GatewayErrorInit {
-  status: number;
-  type: OpenAIErrorType;
-  message: string;
+export interface GatewayErrorOptions {
+  /** The request field to fix, e.g. "messages[2].role". */
   param?: string | null;
-  /** OpenAI's `code`. Named errorCode because Elysia's onError dispatches on `error.code`. */
-  errorCode?: string | null;
-  headers?: Record<string, string>;
+  /** When retrying may help, and after how long (sent as Retry-After). */
+  retryAfterSeconds?: number | null;
 }
 
 export class GatewayError extends Error {
-  readonly status: number;
-  readonly type: OpenAIErrorType;
+  override name = 'GatewayError';
   readonly param: string | null;
-  readonly errorCode: string | null;
-  readonly headers: Record<string, string>;
+  readonly retryAfterSeconds: number | null;
 
-  constructor(init: GatewayErrorInit) {
-    super(init.message);
-    this.name = 'GatewayError';
-    this.status = init.status;
-    this.type = init.type;
-    this.param = init.param ?? null;
-    this.errorCode = init.errorCode ?? null;
-    this.headers = init.headers ?? {};
-  }
-
-  /** The wire shape; the request id (also in the X-Request-Id header) helps match a report to the logs. */
-  toBody(requestId?: string): OpenAIErrorBody {
-    const error: OpenAIErrorBody['error'] = { message: this.message, type: this.type, param: this.param, code: this.errorCode };
-    if (requestId) error.request_id = requestId;
-    return { error };
+  /** Named errorCode, not code: Elysia's onError dispatches on an error's `code` field. */
+  constructor(
+    readonly errorCode: ErrorCode,
+    message: string,
+    options: GatewayErrorOptions = {},
+  ) {
+    super(message);
+    this.param = options.param ?? null;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 }
 
-export const invalidRequest = (message: string, param: string | null = null, errorCode: string | null = null) =>
-  new GatewayError({ status: 400, type: 'invalid_request_error', message, param, errorCode });
-
-export const notFound = (message: string, errorCode: string | null = null, param: string | null = null) =>
-  new GatewayError({ status: 404, type: 'invalid_request_error', message, param, errorCode });
-
-export const unauthorized = (message: string) =>
-  new GatewayError({ status: 401, type: 'authentication_error', message, errorCode: 'invalid_api_key' });
+export const invalidRequest = (message: string, param: string | null = null, code: ErrorCode = 'invalid_request') =>
+  new GatewayError(code, message, { param });
 
 export const payloadTooLarge = (limitBytes: number) =>
-  new GatewayError({
-    status: 413,
-    type: 'invalid_request_error',
-    message: `Request body is larger than ${limitBytes} bytes. Send a shorter conversation or raise MAX_BODY_BYTES.`,
-    errorCode: 'request_too_large',
-  });
+  new GatewayError('request_too_large', `Request body is larger than ${limitBytes} bytes. Send a shorter conversation or raise MAX_BODY_BYTES.`);
 
 export const headersTooLarge = (bytes: number, limitBytes: number) =>
-  new GatewayError({
-    status: 431,
-    type: 'invalid_request_error',
-    message:
-      `The request line and headers take ${bytes} bytes; the limit is ${limitBytes}. ` +
-      'Send fewer or shorter headers (large cookies are the usual cause).',
-    errorCode: 'request_headers_too_large',
-  });
+  new GatewayError(
+    'request_headers_too_large',
+    `The request line and headers take ${bytes} bytes; the limit is ${limitBytes}. Send fewer or shorter headers (large cookies are the usual cause).`,
+  );
 
-export const internalError = () =>
-  new GatewayError({
-    status: 500,
-    type: 'server_error',
-    message: 'The gateway hit an internal error. It has been logged; retrying may help.',
-    errorCode: 'internal_error',
-  });
-
-/** What logs and metrics record for a client that left: nginx's (and OpenAI's logs') 499. */
-export const CLIENT_CLOSED_STATUS = 499;
+export const internalError = () => new GatewayError('internal_error', 'The gateway hit an internal error. It has been logged; retrying may help.');
 
 /** The client disconnected: there is nobody to answer. Never sent on the wire. */
 export class ClientGoneError extends Error {

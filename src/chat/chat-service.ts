@@ -107,7 +107,7 @@ export class ChatService {
       pool.release(lease, { outcome, latencyMs, timeoutCounts: job.deadline - startedAt - slotWaitMs >= attemptTimeoutMs });
       if (outcome.kind === 'ok') return { text: outcome.message, identityId: lease.member.id, attempts: attempt, upstreamCalls };
 
-      const error = upstreamError(outcome);
+      const error = upstreamError(outcome, 'kimi-ai.chat');
       if (!FAILOVER_KINDS.has(outcome.kind) || job.signal.aborted || this.now() >= job.deadline) throw error;
       lastFailure = error;
     }

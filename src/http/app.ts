@@ -6,7 +6,8 @@
 import { bearer } from '@elysiajs/bearer';
 import { Elysia } from 'elysia';
 import type { ChatService } from '../chat/chat-service.ts';
-import { CLIENT_CLOSED_STATUS, ClientGoneError, clientText, GatewayError, internalError, invalidRequest, notFound } from '../errors.ts';
+import { ClientGoneError, clientText, GatewayError, internalError, invalidRequest } from '../errors.ts';
+import { CLIENT_CLOSED_STATUS, errorOutcome, errorStatus } from './error-catalog.ts';
 import type { Logger } from '../log.ts';
 import type { GatewayMetrics } from '../ops/metrics.ts';
 import type { IdentityPool } from '../pool/identity-pool.ts';
@@ -65,8 +66,8 @@ export function createApp(options: AppOptions) {
       const trace = traces.of(request);
       const fail = (e: GatewayError) => {
         if (trace) {
-          trace.errorCode = e.errorCode ?? e.type;
-          trace.status = e.status;
+          trace.errorCode = errorOutcome(e);
+          trace.status = errorStatus(e).status;
         }
         return errorResponse(e, trace?.id);
       };
@@ -81,7 +82,7 @@ export function createApp(options: AppOptions) {
       }
       if (code === 'NOT_FOUND') {
         const path = new URL(request.url).pathname;
-        return fail(notFound(`Unknown endpoint ${clientText(`${request.method} ${path}`)}. See /docs for the API.`, 'unknown_url'));
+        return fail(new GatewayError('unknown_url', `Unknown endpoint ${clientText(`${request.method} ${path}`)}. See /docs for the API.`));
       }
       if (code === 'PARSE' || code === 'VALIDATION') {
         return fail(invalidRequest(`The request could not be read: ${clientText((error as Error).message, 200)}`));

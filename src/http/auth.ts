@@ -3,7 +3,9 @@
 // every key checked) so neither timing nor length leaks a key.
 
 import { timingSafeEqual } from 'node:crypto';
-import { unauthorized } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
+
+const unauthorized = (message: string) => new GatewayError('invalid_api_key', message);
 
 const digest = (value: string): Buffer => Buffer.from(new Bun.CryptoHasher('sha256').update(value).digest());
 

@@ -2,6 +2,7 @@
 
 import type { GatewayError } from '../errors.ts';
 import { CORS_HEADERS } from './cors.ts';
+import { errorStatus, openaiErrorBody } from './error-catalog.ts';
 
 const JSON_HEADERS = { ...CORS_HEADERS, 'Content-Type': 'application/json' };
 
@@ -15,5 +16,6 @@ export function rawJsonResponse(json: string): Response {
 }
 
 export function errorResponse(error: GatewayError, requestId?: string): Response {
-  return jsonResponse(error.toBody(requestId), error.status, error.headers);
+  const { status, headers } = errorStatus(error);
+  return jsonResponse(openaiErrorBody(error, requestId), status, headers);
 }

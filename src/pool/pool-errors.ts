@@ -1,5 +1,5 @@
-// Why no identity could take a request, in OpenAI's shape: 429 with the soonest
-// recovery when identities are only cooling or busy, 503 when none can serve at all.
+// Why no identity could take a request: identities_busy with the soonest recovery when
+// identities are only cooling or busy, no_identity_available when none can serve at all.
 
 import { GatewayError } from '../errors.ts';
 import { retryAfterSeconds } from '../upstream/retry-after.ts';
@@ -16,20 +16,14 @@ export function noIdentityError(members: readonly PoolMember[], now: number, why
   const lead = why === 'queue_full' ? 'The request queue is full' : 'No identity freed up in time';
   const out = live.every((m) => m.health.state.kind === 'challenged' || m.health.state.kind === 'disabled');
   if (out) {
-    return new GatewayError({
-      status: 503,
-      type: 'upstream_error',
-      message: `No upstream identity can serve: every identity is challenged by Cloudflare or disabled (${summary}). The operator must refresh cookies or enable identities.`,
-      errorCode: 'no_identity_available',
-    });
+    return new GatewayError(
+      'no_identity_available',
+      `No upstream identity can serve: every identity is challenged by Cloudflare or disabled (${summary}). The operator must refresh cookies or enable identities.`,
+    );
   }
   const soonest = live.map((m) => m.eligibleByTimeAt(now)).filter((t): t is number => t !== null).reduce((a, b) => Math.min(a, b), Infinity);
   const seconds = Number.isFinite(soonest) ? retryAfterSeconds(soonest - now) : 1;
-  return new GatewayError({
-    status: 429,
-    type: 'rate_limit_error',
-    message: `${lead}: all upstream identities are cooling down or busy (${summary}). Retry after ${seconds} s.`,
-    errorCode: 'identities_busy',
-    headers: { 'Retry-After': String(seconds) },
+  return new GatewayError('identities_busy', `${lead}: all upstream identities are cooling down or busy (${summary}). Retry after ${seconds} s.`, {
+    retryAfterSeconds: seconds,
   });
 }

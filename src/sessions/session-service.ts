@@ -205,12 +205,10 @@ export class SessionService {
     } catch (error) {
       if (request.signal.aborted) throw new ClientGoneError();
       if (signal.aborted) {
-        throw new GatewayError({
-          status: 504,
-          type: 'server_error',
-          message: `Timed out waiting for the previous turn of session "${id}" to finish. Send one turn of a conversation at a time, or retry.`,
-          errorCode: 'session_busy',
-        });
+        throw new GatewayError(
+          'session_busy',
+          `Timed out waiting for the previous turn of session "${id}" to finish. Send one turn of a conversation at a time, or retry.`,
+        );
       }
       throw error;
     }

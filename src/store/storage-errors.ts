@@ -1,6 +1,6 @@
 // Which SQLite failures mean "the storage is failing" (disk full, I/O error, read-only or
-// vanished file, locked by another process) rather than a bug in the gateway, and the 503 a
-// client gets for them. A bug (a constraint, bad SQL) stays an internal error.
+// vanished file, locked by another process) rather than a bug in the gateway, and the error a
+// client gets for them (503). A bug (a constraint, bad SQL) stays an internal error.
 
 import { SQLiteError } from 'bun:sqlite';
 import { GatewayError } from '../errors.ts';
@@ -13,9 +13,7 @@ export function isStorageFailure(error: unknown): error is SQLiteError & { code:
 
 /** The answer to a request whose storing (or deleting) failed: 503, retry later; nothing was changed. */
 export const storageUnavailable = () =>
-  new GatewayError({
-    status: 503,
-    type: 'server_error',
-    message: 'The gateway cannot save conversations right now (its storage is failing), so this request was not carried out. Retry in a moment.',
-    errorCode: 'storage_unavailable',
-  });
+  new GatewayError(
+    'storage_unavailable',
+    'The gateway cannot save conversations right now (its storage is failing), so this request was not carried out. Retry in a moment.',
+  );

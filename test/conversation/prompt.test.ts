@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { buildPrompt } from '../../src/conversation/prompt.ts';
 import { GatewayError } from '../../src/errors.ts';
 import type { ChatMessage } from '../../src/conversation/messages.ts';
+import { ERROR_CATALOG } from '../../src/http/error-catalog.ts';
 
 const u = (content: string): ChatMessage => ({ role: 'user', content });
 const a = (content: string): ChatMessage => ({ role: 'assistant', content });
@@ -52,7 +53,7 @@ describe('buildPrompt', () => {
     }
     expect(error).toBeInstanceOf(GatewayError);
     const g = error as GatewayError;
-    expect(g.status).toBe(400);
+    expect(ERROR_CATALOG[g.errorCode].status).toBe(400);
     expect(g.errorCode).toBe('context_length_exceeded');
     expect(g.message).toContain('1000');
   });

@@ -10,8 +10,8 @@ describe('SSE framing', () => {
   });
 
   test('error frames carry the OpenAI error envelope', () => {
-    expect(JSON.parse(sseError(invalidRequest('bad', 'p', 'c')).slice(6))).toEqual({
-      error: { message: 'bad', type: 'invalid_request_error', param: 'p', code: 'c' },
+    expect(JSON.parse(sseError(invalidRequest('bad', 'p', 'context_length_exceeded')).slice(6))).toEqual({
+      error: { message: 'bad', type: 'invalid_request_error', param: 'p', code: 'context_length_exceeded' },
     });
   });
 

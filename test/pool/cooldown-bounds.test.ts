@@ -3,6 +3,7 @@
 // and fake timers: nothing here waits for real time.
 
 import { describe, expect, test } from 'bun:test';
+import type { GatewayError } from '../../src/errors.ts';
 import { DEFAULT_HEALTH_POLICY, IdentityHealth, type HealthSnapshot } from '../../src/pool/health.ts';
 import type { IdentityConfig } from '../../src/pool/identity-config.ts';
 import { IdentityPool, MAX_WAKE_MS, type Lease } from '../../src/pool/identity-pool.ts';
@@ -135,9 +136,9 @@ describe('IdentityPool timers', () => {
     clock.advance(30_000);
     await Promise.resolve();
     expect(settled).toBeInstanceOf(Error);
-    const error = settled as unknown as { status: number; headers: Record<string, string> };
-    expect(error.status).toBe(429);
-    expect(Number(error.headers['Retry-After'])).toBe(3600 - 150); // the cooldown's end, an hour after the 429
+    const error = settled as unknown as GatewayError;
+    expect(error.errorCode).toBe('identities_busy');
+    expect(error.retryAfterSeconds).toBe(3600 - 150); // the cooldown's end, an hour after the 429
     expect(clock.delays.every((d) => d >= 0 && d <= MAX_TIMER_MS)).toBe(true);
     pool.close();
     expect(clock.pending).toBe(0);

@@ -15,6 +15,7 @@ import { openDatabase } from '../../src/store/database.ts';
 import { isStorageFailure } from '../../src/store/storage-errors.ts';
 import { StorageHealth } from '../../src/store/storage-health.ts';
 import { tempDbPath } from '../helpers/harness.ts';
+import { ERROR_CATALOG } from '../../src/http/error-catalog.ts';
 
 function recordingLog() {
   const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
@@ -71,7 +72,7 @@ function caught(work: () => unknown): unknown {
 function expectStorageUnavailable(error: unknown) {
   expect(error).toBeInstanceOf(GatewayError);
   const e = error as GatewayError;
-  expect([e.status, e.type, e.errorCode]).toEqual([503, 'server_error', 'storage_unavailable']);
+  expect([ERROR_CATALOG[e.errorCode].status, ERROR_CATALOG[e.errorCode].type, e.errorCode]).toEqual([503, 'server_error', 'storage_unavailable']);
   expect(e.message).toContain('cannot save conversations right now');
 }
 

@@ -2,7 +2,7 @@
 // as a Bearer token or as HTTP Basic's password (what a browser sends for /dashboard).
 // Without ADMIN_KEY all of it is off. Nothing here shows cookies, keys or proxy passwords.
 
-import { clientText, GatewayError, invalidRequest, notFound } from '../../errors.ts';
+import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ActivityFeed } from '../../ops/activity-feed.ts';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from '../../ops/dashboard-page.ts';
 import { identityView } from '../../ops/identity-view.ts';
@@ -28,8 +28,6 @@ export interface AdminDeps {
 export type IdentityAction = 'disable' | 'enable' | 'refresh' | 'probe';
 export const IDENTITY_ACTIONS: readonly IdentityAction[] = ['disable', 'enable', 'refresh', 'probe'];
 
-const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="kimi-gateway admin", charset="UTF-8"' };
-
 export class AdminApi {
   private readonly checkKey: KeyCheck | null;
 
@@ -40,30 +38,22 @@ export class AdminApi {
   /** Throws 404 when the admin API is off, 401 (with a Basic challenge) without the admin key. */
   authorize(request: Request): void {
     if (!this.checkKey) {
-      throw notFound('The admin API and dashboard are off: start the gateway with ADMIN_KEY (or --admin-key) to use them.', 'admin_disabled');
+      throw new GatewayError('admin_disabled', 'The admin API and dashboard are off: start the gateway with ADMIN_KEY (or --admin-key) to use them.');
     }
     const authorization = request.headers.get('authorization');
     try {
       this.checkKey(adminToken(authorization));
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      throw new GatewayError({
-        status: 401,
-        type: 'authentication_error',
-        message: 'This needs the admin key (ADMIN_KEY): send it as "Authorization: Bearer <key>", or as the password of HTTP Basic auth.',
-        errorCode: 'invalid_admin_key',
-        headers: BASIC_CHALLENGE,
-      });
+      throw new GatewayError(
+        'invalid_admin_key',
+        'This needs the admin key (ADMIN_KEY): send it as "Authorization: Bearer <key>", or as the password of HTTP Basic auth.',
+      );
     }
     // A browser re-sends Basic credentials on any request to this host, forms posted by
     // other sites included: actions authenticated that way must come from this origin.
     if (/^basic\s/i.test(authorization ?? '') && request.method !== 'GET' && request.method !== 'HEAD' && isCrossSite(request)) {
-      throw new GatewayError({
-        status: 403,
-        type: 'invalid_request_error',
-        message: 'Admin actions with browser credentials must come from the dashboard itself (cross-site request refused).',
-        errorCode: 'cross_site_request',
-      });
+      throw new GatewayError('cross_site_request', 'Admin actions with browser credentials must come from the dashboard itself (cross-site request refused).');
     }
   }
 
@@ -79,7 +69,7 @@ export class AdminApi {
   async identityAction(id: string, action: string): Promise<Response> {
     const { pool, client } = this.deps;
     const member = pool.list().find((m) => m.id === id && !m.removed);
-    if (!member) throw notFound(`No identity ${clientText(id)} in the pool. GET /admin/identities lists them.`, 'identity_not_found');
+    if (!member) throw new GatewayError('identity_not_found', `No identity ${clientText(id)} in the pool. GET /admin/identities lists them.`);
     const reply = (ok: boolean, message: string) => jsonResponse({ id, action, ok, message, identity: identityView(member, Date.now()) });
 
     switch (action) {
@@ -98,13 +88,13 @@ export class AdminApi {
       case 'probe':
         return this.probe(id, reply);
       default:
-        throw notFound(`Unknown action ${clientText(action)}. Use one of: ${IDENTITY_ACTIONS.join(', ')}.`, 'unknown_action');
+        throw new GatewayError('unknown_action', `Unknown action ${clientText(action)}. Use one of: ${IDENTITY_ACTIONS.join(', ')}.`);
     }
   }
 
   async reload(): Promise<Response> {
     const result = await this.deps.reloadAccounts();
-    if (!result.ok) throw invalidRequest(`The account file was refused and the running pool kept: ${result.error}`, null, 'accounts_refused');
+    if (!result.ok) throw new GatewayError('accounts_refused', `The account file was refused and the running pool kept: ${result.error}`);
     return jsonResponse(result);
   }
 
@@ -119,7 +109,7 @@ export class AdminApi {
   deleteSession(id: string, url: URL): Response {
     const owner = url.searchParams.get('owner');
     const deleted = this.deps.sessions.deleteAnyOwner(id, owner);
-    if (deleted === 0) throw notFound(`No session ${clientText(id)}${owner ? ` of ${clientText(owner)}` : ''}.`, 'session_not_found');
+    if (deleted === 0) throw new GatewayError('session_not_found', `No session ${clientText(id)}${owner ? ` of ${clientText(owner)}` : ''}.`);
     return jsonResponse({ id, object: 'session.deleted', deleted: true, count: deleted });
   }
 
@@ -132,7 +122,7 @@ export class AdminApi {
   private async probe(id: string, reply: (ok: boolean, message: string) => Response): Promise<Response> {
     const { pool, client } = this.deps;
     const lease = pool.leaseForProbe(id);
-    if (!lease) throw notFound(`No identity ${clientText(id)} in the pool.`, 'identity_not_found');
+    if (!lease) throw new GatewayError('identity_not_found', `No identity ${clientText(id)} in the pool.`);
     const started = performance.now();
     const { outcome } = await client.send(lease.identity, {
       prompt: 'ping',

@@ -1,7 +1,7 @@
 // Validates a /v1/chat/completions body into the gateway's ChatRequest. Every problem is
 // a 400 (or 404 for an unknown model) in OpenAI's shape, naming the field to fix.
 
-import { clientText, invalidRequest, notFound } from '../../errors.ts';
+import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ChatMessage, ChatRole } from '../../conversation/messages.ts';
 import { DEFAULT_MODEL, MODELS, findModel, type ModelInfo } from '../../conversation/models.ts';
 
@@ -50,11 +50,9 @@ function readModel(value: unknown): ModelInfo {
   if (typeof value !== 'string') throw invalidRequest('"model" must be a string.', 'model');
   const model = findModel(value);
   if (!model) {
-    throw notFound(
-      `The model ${clientText(value)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`,
-      'model_not_found',
-      'model',
-    );
+    throw new GatewayError('model_not_found', `The model ${clientText(value)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`, {
+      param: 'model',
+    });
   }
   return model;
 }

@@ -9,6 +9,7 @@ import { buildPrompt } from '../../conversation/prompt.ts';
 import type { Logger } from '../../log.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { CORS_HEADERS } from '../cors.ts';
+import { errorOutcome } from '../error-catalog.ts';
 import { readJsonBody } from '../read-body.ts';
 import { CLIENT_CLOSED, type RequestTrace } from '../request-trace.ts';
 import { jsonResponse } from '../responses.ts';
@@ -86,7 +87,7 @@ export function createChatHandler(options: ChatRouteOptions) {
           trace.firstContentMs = performance.now() - trace.startedAt;
         },
         onEnd: (failure) => {
-          if (failure) trace.errorCode = failure instanceof ClientGoneError ? CLIENT_CLOSED : (failure.errorCode ?? failure.type);
+          if (failure) trace.errorCode = failure instanceof ClientGoneError ? CLIENT_CLOSED : errorOutcome(failure);
           options.onStreamEnd(trace);
         },
       });

@@ -1,6 +1,6 @@
 // GET /v1/models and /v1/models/{id}: bodies are built once.
 
-import { clientText, notFound } from '../../errors.ts';
+import { clientText, GatewayError } from '../../errors.ts';
 import { MODELS, findModel } from '../../conversation/models.ts';
 import { rawJsonResponse } from '../responses.ts';
 
@@ -14,6 +14,6 @@ export const listModels = (): Response => rawJsonResponse(LIST);
 export function getModel(id: string): Response {
   const model = findModel(id);
   const body = model && ONE.get(model.id);
-  if (!body) throw notFound(`The model ${clientText(id)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`, 'model_not_found', 'model');
+  if (!body) throw new GatewayError('model_not_found', `The model ${clientText(id)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`, { param: 'model' });
   return rawJsonResponse(body);
 }

@@ -2,6 +2,7 @@
 // used: it re-wraps and drops frames, see BUN-NOTES).
 
 import type { GatewayError } from '../../errors.ts';
+import { openaiErrorBody } from '../error-catalog.ts';
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 export const SSE_KEEPALIVE = ': keep-alive\n\n';
@@ -20,7 +21,7 @@ export function sseData(payload: unknown): string {
 
 /** An error after the stream started: the openai SDKs raise it as an APIError. */
 export function sseError(error: GatewayError, requestId?: string): string {
-  return sseData(error.toBody(requestId));
+  return sseData(openaiErrorBody(error, requestId));
 }
 
 /** Up to this many content chunks per answer: pieces grow with the answer beyond it. */
