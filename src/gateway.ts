@@ -1,41 +1,41 @@
 // Composition root: builds the parts from a Config, wires them and starts listening.
 // main.ts, the demo, the benchmark and the tests all start the gateway through here.
 
-import type { Database } from 'bun:sqlite';
-import { ChatService } from './chat/chat-service.ts';
+import { Failover } from './chat/failover.ts';
+import { TurnService } from './chat/turn-service.ts';
 import type { Config } from './config.ts';
+import { AdminApi } from './http/admin/admin-api.ts';
 import { createApp } from './http/app.ts';
+import { raiseServerHeaderLimit, SERVER_BODY_BYTES } from './http/request-limits.ts';
+import { RequestTraces } from './http/request-trace.ts';
 import type { Logger } from './log.ts';
+import { ActivityFeed } from './ops/activity-feed.ts';
+import { logPoolEvents } from './ops/log-pool-events.ts';
+import { logRequest } from './ops/log-request.ts';
+import { GatewayMetrics } from './ops/metrics.ts';
 import { AccountsFileError, loadAccountsFile } from './pool/accounts-file.ts';
 import { DEFAULT_HEALTH_POLICY } from './pool/health.ts';
 import { ANONYMOUS_IDENTITY, type IdentityConfig } from './pool/identity-config.ts';
 import { IdentityPool } from './pool/identity-pool.ts';
-import { logPoolEvents } from './pool/log-pool-events.ts';
-import { openDatabase } from './store/database.ts';
-import { IdentityStateRepo } from './store/identity-state-repo.ts';
-import { StorageHealth } from './store/storage-health.ts';
+import { BUN_MAX_HTTP_REQUESTS_LIMIT, sharedFetchGate } from './providers/fetch-gate.ts';
+import { KimiAiChatProvider } from './providers/kimi-ai-chat/provider.ts';
+import type { Provider } from './providers/provider.ts';
 import { SessionPruner } from './sessions/session-pruner.ts';
 import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
-import { KimiClient, sharedFetchGate } from './upstream/kimi-client.ts';
-import { BUN_MAX_HTTP_REQUESTS_LIMIT } from './upstream/fetch-gate.ts';
-import { AdminApi } from './http/admin/admin-api.ts';
-import { raiseServerHeaderLimit, SERVER_BODY_BYTES } from './http/request-limits.ts';
-import { RequestTraces } from './http/request-trace.ts';
-import { ActivityFeed } from './ops/activity-feed.ts';
-import { logRequest } from './ops/log-request.ts';
-import { GatewayMetrics } from './ops/metrics.ts';
-import { DEFAULT_MODEL } from './conversation/models.ts';
+import { openDatabase } from './store/database.ts';
+import { IdentityStateRepo } from './store/identity-state-repo.ts';
+import { StorageHealth } from './store/storage-health.ts';
+
+export type ReloadResult = { ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string };
 
 export interface Gateway {
   url: string;
   port: number;
-  pool: IdentityPool;
-  sessions: SessionService;
-  /** Deletes expired sessions now (the pruner also runs every SESSION_PRUNE_INTERVAL_MS). */
-  pruneSessions(): Promise<number>;
+  /** The identity pool, for in-process observers (the benchmark's chaos run). */
+  pool: IdentityPool<unknown>;
   /** Re-reads the account file; a broken file is refused and the running pool kept. */
-  reloadAccounts(): Promise<{ ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string }>;
+  reloadAccounts(): Promise<ReloadResult>;
   /**
    * Stops accepting, lets in-flight requests and streams finish for up to `graceMs`
    * (default SHUTDOWN_GRACE_MS), cuts what is left, saves state and closes the DB.
@@ -43,27 +43,10 @@ export interface Gateway {
   stop(graceMs?: number): Promise<void>;
 }
 
-export interface GatewayOptions {
-  /** Clock for session expiry; tests move it instead of sleeping. */
-  sessionClock?: () => number;
-}
-
 /** Throws AccountsFileError or StoreError (clear start-up errors) before anything listens. */
-export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
-  const identities = await readIdentities(config);
-  const octal = (mode: number) => `0${mode.toString(8)}`;
-  const db: Database = openDatabase(config.dbPath, {
-    onTightened: ({ file, from, to }) => log.warn(`database file permissions tightened to ${octal(to)}: it holds upstream cookies`, { file, was: octal(from) }),
-  });
-  const pool = new IdentityPool({
-    identities,
-    policy: { ...DEFAULT_HEALTH_POLICY, challengeCooldownMs: config.challengeCooldownMs },
-    queueMax: config.queueMax,
-    queueTimeoutMs: config.queueTimeoutMs,
-    repo: new IdentityStateRepo(db),
-  });
-  logPoolEvents(pool, log);
-  const client = new KimiClient({
+export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
+  const identities = config.accountsFile ? await loadAccountsFile(config.accountsFile) : [ANONYMOUS_IDENTITY];
+  const provider: Provider<unknown> = new KimiAiChatProvider({
     baseUrl: config.upstreamBaseUrl,
     nonceMaxAgeMs: config.nonceMaxAgeMs,
     maxBodyBytes: config.upstreamMaxBytes,
@@ -71,23 +54,35 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     secrets: [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : [])],
     log,
   });
-  warnIfFetchLimited(pool, log);
-  const chat = new ChatService({ client, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
+  const octal = (mode: number) => `0${mode.toString(8)}`;
+  const db = openDatabase(config.dbPath, {
+    onTightened: ({ file, from, to }) => log.warn(`database file permissions tightened to ${octal(to)}: it holds upstream cookies`, { file, was: octal(from) }),
+  });
+  const pool = new IdentityPool({
+    identities,
+    states: provider,
+    policy: { ...DEFAULT_HEALTH_POLICY, challengeCooldownMs: config.challengeCooldownMs },
+    queueMax: config.queueMax,
+    queueTimeoutMs: config.queueTimeoutMs,
+    repo: new IdentityStateRepo(db),
+  });
+  logPoolEvents(pool, log);
+  warnIfFetchLimited(identities, log);
+  const failover = new Failover({ provider, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
+
   const sessionRepo = new SessionRepo(db);
   const storage = new StorageHealth({ file: config.dbPath, log, probe: () => sessionRepo.probeWrite() });
-  const sessionClock = options.sessionClock ?? Date.now;
-  const sessions = new SessionService(
-    sessionRepo,
-    { ttlMs: config.sessionTtlSeconds * 1000, maxSessions: config.sessionMax, contextMaxLength: config.contextMaxLength },
-    sessionClock,
+  const sessions = new SessionService({
+    repo: sessionRepo,
+    ttlMs: config.sessionTtlSeconds * 1000,
+    maxSessions: config.sessionMax,
+    contextMaxLength: config.contextMaxLength,
+    newConversation: () => provider.newConversation(),
     storage,
-  );
-  const pruner = new SessionPruner(sessionRepo, {
-    intervalMs: config.sessionPruneIntervalMs,
-    now: sessionClock,
-    log,
-    onPruned: () => sessions.recount(),
   });
+  const pruner = new SessionPruner(sessionRepo, { intervalMs: config.sessionPruneIntervalMs, log });
+  const turns = new TurnService({ sessions, failover, contextMaxLength: config.contextMaxLength, requestTimeoutMs: config.requestTimeoutMs });
+
   const metrics = new GatewayMetrics({
     identities: () => pool.list().filter((m) => !m.removed).map((m) => ({ id: m.id, state: m.health.state.kind, inFlight: m.inFlight })),
     queueDepth: () => pool.queueDepth,
@@ -101,12 +96,13 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     if (!isOperatorRoute(record.route)) activity.record(record);
     logRequest(log, record);
   });
-  let draining = false;
-  const reloadAccounts: Gateway['reloadAccounts'] = async () => {
+
+  const reloadAccounts = async (): Promise<ReloadResult> => {
     if (!config.accountsFile) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
     try {
-      const result = pool.reload(await loadAccountsFile(config.accountsFile));
-      warnIfFetchLimited(pool, log);
+      const next = await loadAccountsFile(config.accountsFile);
+      const result = pool.reload(next);
+      warnIfFetchLimited(next, log);
       return { ok: true, ...result };
     } catch (error) {
       if (!(error instanceof AccountsFileError)) throw error;
@@ -116,17 +112,19 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   };
   const admin = new AdminApi({
     adminKey: config.adminKey,
+    provider,
     pool,
-    client,
+    failover,
     sessions,
     activity,
     reloadAccounts,
     probeTimeoutMs: Math.min(30_000, config.attemptTimeoutMs),
-    upstreamModel: DEFAULT_MODEL.upstream,
   });
+  let draining = false;
   const app = createApp({
     ...config,
-    chat,
+    turns,
+    models: provider,
     sessions,
     pool,
     admin,
@@ -157,11 +155,11 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const server = app.server!;
   pruner.start();
 
-  // Warm nonces so first requests do not pay for the page fetch.
+  // Fetch what identities need before the first requests do (kimi-ai.chat: a nonce).
   for (const member of pool.list()) {
-    if (!member.config.enabled || member.upstream.nonce) continue;
-    void client.refreshNonce(member.upstream).then((result) => {
-      if (!result.ok) log.warn('could not fetch a nonce yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });
+    if (!member.config.enabled || !provider.needsRefresh(member.state)) continue;
+    void provider.refresh(member.state).then((result) => {
+      if (!result.ok) log.warn('could not prepare the identity yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });
     });
   }
 
@@ -170,8 +168,6 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     url: `http://${host}:${server.port}`,
     port: server.port!,
     pool,
-    sessions,
-    pruneSessions: () => pruner.run(),
     reloadAccounts,
     async stop(graceMs = config.shutdownGraceMs) {
       draining = true;
@@ -205,10 +201,9 @@ const isOperatorRoute = (route: string): boolean =>
  * process start. Beyond it requests wait for a slot (not counted against identities), so a
  * larger pool is never fully used: say how to start the process.
  */
-function warnIfFetchLimited(pool: IdentityPool, log: Logger): void {
-  const members = pool.list().filter((m) => !m.removed && m.config.enabled);
-  // Each identity's message slots, plus its one chat-page refresh.
-  const capacity = members.reduce((sum, m) => sum + m.config.maxConcurrent + 1, 0);
+function warnIfFetchLimited(identities: readonly IdentityConfig[], log: Logger): void {
+  // Each identity's message slots, plus its one credential refresh.
+  const capacity = identities.filter((i) => i.enabled).reduce((sum, i) => sum + i.maxConcurrent + 1, 0);
   const limit = sharedFetchGate().size;
   if (capacity <= limit) return;
   log.warn('the pool can run more upstream requests than this process may fetch at once; the rest wait for a free connection', {
@@ -216,8 +211,4 @@ function warnIfFetchLimited(pool: IdentityPool, log: Logger): void {
     fetch_limit: limit,
     fix: `start the gateway with BUN_CONFIG_MAX_HTTP_REQUESTS=${Math.min(capacity, BUN_MAX_HTTP_REQUESTS_LIMIT)} in its environment`,
   });
-}
-
-async function readIdentities(config: Config): Promise<IdentityConfig[]> {
-  return config.accountsFile ? loadAccountsFile(config.accountsFile) : [ANONYMOUS_IDENTITY];
 }

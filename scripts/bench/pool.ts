@@ -12,6 +12,7 @@ import { DEFAULT_HEALTH_POLICY } from '../../src/pool/health.ts';
 import type { IdentityConfig } from '../../src/pool/identity-config.ts';
 import { IdentityPool } from '../../src/pool/identity-pool.ts';
 import { pickIdentity, WeightedMembers } from '../../src/pool/pick-identity.ts';
+import type { IdentityStates } from '../../src/pool/pool-persistence.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +23,14 @@ export interface PickCost {
   acquireReleaseNs: number;
 }
 
+/** Picking never looks at an identity's provider state. */
+const NO_STATE: IdentityStates<null> = { createIdentity: () => null, snapshot: () => null, version: () => '' };
+
 export async function benchPickCost(sizes = [10, 1000]): Promise<PickCost[]> {
   const results: PickCost[] = [];
   for (const n of sizes) {
     const identities: IdentityConfig[] = Array.from({ length: n }, (_, i) => ({ id: `id-${i}`, weight: 1 + (i % 3), maxConcurrent: 4, rpm: 0, enabled: true }));
-    const pool = new IdentityPool({ identities, policy: DEFAULT_HEALTH_POLICY, queueMax: 10, queueTimeoutMs: 1000 });
+    const pool = new IdentityPool({ identities, states: NO_STATE, policy: DEFAULT_HEALTH_POLICY, queueMax: 10, queueTimeoutMs: 1000 });
     // a realistic mix: some busy, a tenth cooling
     pool.list().forEach((m, i) => {
       if (i % 10 === 0) m.health.record({ kind: 'rate_limited', retryAfterMs: 3_600_000, detail: 'bench' }, Date.now());

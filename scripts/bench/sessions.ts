@@ -17,7 +17,7 @@ import { PROMPT_SEPARATOR, renderMessage } from '../../src/conversation/prompt.t
 import { silentLogger } from '../../src/log.ts';
 import { SessionPruner } from '../../src/sessions/session-pruner.ts';
 import { SessionRepo, type StoredSession } from '../../src/sessions/session-repo.ts';
-import { SessionService, type SessionSettings } from '../../src/sessions/session-service.ts';
+import { SessionService, type SessionServiceOptions } from '../../src/sessions/session-service.ts';
 import { seededRandom } from '../../emulator/prng.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { distribution, type Distribution } from './load.ts';
@@ -25,7 +25,7 @@ import { describeEnvironment, fmtMs, fmtRate, renderTable, renderTargets, writeS
 import type { BenchContext, BenchOptions } from './types.ts';
 
 // The gateway's defaults (src/config.ts): CONTEXT_MAX_LENGTH, SESSION_TTL, REQUEST_TIMEOUT_MS.
-const SETTINGS: SessionSettings = { ttlMs: 3_600_000, maxSessions: 0, contextMaxLength: 1000 };
+const SETTINGS: Omit<SessionServiceOptions, 'repo'> = { ttlMs: 3_600_000, maxSessions: 0, contextMaxLength: 1000, newConversation: () => `session_${Date.now()}_bench0000` };
 const REQUEST_TIMEOUT_MS = 180_000;
 const OWNER = 'bench-key';
 const IDENTITY = 'bench-identity';
@@ -213,7 +213,7 @@ async function benchNamedTurns(db: Database, workload: Workload, texts: TextPool
   if (checkpointOffTurn) db.exec('PRAGMA wal_autocheckpoint = 0');
   const repo = new SessionRepo(db);
   const names = insertNamedSessions(repo, ACTIVE_SESSIONS, 'named', Date.now(), texts);
-  const service = new SessionService(repo, SETTINGS);
+  const service = new SessionService({ repo, ...SETTINGS });
   const signal = new AbortController().signal;
   const rng = seededRandom(7);
   let wrongSession = 0;
@@ -276,7 +276,7 @@ interface Conversation {
 
 async function benchRecognisedTurns(db: Database, workload: Workload, texts: TextPool): Promise<TurnCostResult[]> {
   const repo = new SessionRepo(db);
-  const service = new SessionService(repo, SETTINGS);
+  const service = new SessionService({ repo, ...SETTINGS });
   const signal = new AbortController().signal;
   const rng = seededRandom(11);
   let serial = 0;
@@ -398,7 +398,7 @@ async function benchPrune(db: Database, layout: ExpiredLayout, batchSize: number
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   const setupInsertMs = performance.now() - setupStarted;
 
-  const service = new SessionService(repo, SETTINGS);
+  const service = new SessionService({ repo, ...SETTINGS });
   const batchTimes: number[] = [];
   const pruneExpired = repo.pruneExpired.bind(repo);
   repo.pruneExpired = (at: number, limit: number): number => {
@@ -407,7 +407,7 @@ async function benchPrune(db: Database, layout: ExpiredLayout, batchSize: number
     batchTimes.push(performance.now() - t0);
     return n;
   };
-  const pruner = new SessionPruner(repo, { intervalMs: 60_000, batchSize, batchBudgetMs: budgetMs, log: silentLogger, onPruned: () => service.recount() });
+  const pruner = new SessionPruner(repo, { intervalMs: 60_000, batchSize, batchBudgetMs: budgetMs, log: silentLogger });
 
   const signal = new AbortController().signal;
   const pick = seededRandom(batchSize + 1);

@@ -4,8 +4,8 @@
 // redacted, go to logs and the admin API through the outcome's detail instead.
 
 import { ClientGoneError, GatewayError } from '../errors.ts';
-import type { RefusalTopic, UpstreamOutcome } from '../upstream/outcome.ts';
-import { retryAfterSeconds } from '../upstream/retry-after.ts';
+import type { RefusalTopic, UpstreamOutcome } from '../providers/outcome.ts';
+import { retryAfterSeconds } from '../providers/retry-after.ts';
 
 export type FailedOutcome = Exclude<UpstreamOutcome, { kind: 'ok' }>;
 

@@ -1,16 +1,14 @@
 // `kimi-gateway check`: probes every identity of the pool against the site with the real
-// KimiClient (chat page + nonce, and with --send one tiny message) and prints a table.
+// provider (its refresh: chat page + nonce, and with --send one tiny message) and prints a table.
 // Read-only: no database, no pool state; secrets (cookies, proxy credentials) never printed.
 
 import { ConfigError, parseCommandLine } from '../config.ts';
-import { DEFAULT_MODEL } from '../conversation/models.ts';
 import { AccountsFileError, loadAccountsFile, redactProxy } from '../pool/accounts-file.ts';
-import { ANONYMOUS_IDENTITY, type IdentityConfig } from '../pool/identity-config.ts';
-import { KimiClient } from '../upstream/kimi-client.ts';
-import { outcomeDetail, type UpstreamOutcome } from '../upstream/outcome.ts';
-import { proxySecrets, Redactor } from '../upstream/redactor.ts';
-import { newUpstreamSessionId } from '../upstream/session-id.ts';
-import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
+import { ANONYMOUS_IDENTITY, transportOf, type IdentityConfig } from '../pool/identity-config.ts';
+import { KimiAiChatProvider } from '../providers/kimi-ai-chat/provider.ts';
+import { outcomeDetail, type UpstreamOutcome } from '../providers/outcome.ts';
+import type { Provider } from '../providers/provider.ts';
+import { proxySecrets, Redactor } from '../providers/redactor.ts';
 
 export const CHECK_USAGE = `Usage: kimi-gateway check [--accounts FILE] [--upstream URL] [--send]
 
@@ -81,8 +79,8 @@ export async function runCheck(argv: string[], env: Record<string, string | unde
   }
 
   out(`Checking ${identities.length} ${identities.length === 1 ? 'identity' : 'identities'} from ${accountsFile ?? '(no account file: anonymous visitor)'} against ${baseUrl}${options.send ? ', sending one message each' : ''}`);
-  const client = new KimiClient({ baseUrl, nonceMaxAgeMs: PROBE_TIMEOUT_MS, pageTimeoutMs: PROBE_TIMEOUT_MS });
-  const rows = await mapBounded(identities, CONCURRENCY, (identity) => probe(client, identity, options.send));
+  const provider: Provider<unknown> = new KimiAiChatProvider({ baseUrl, nonceMaxAgeMs: PROBE_TIMEOUT_MS, pageTimeoutMs: PROBE_TIMEOUT_MS });
+  const rows = await mapBounded(identities, CONCURRENCY, (identity) => probe(provider, identity, options.send));
   for (const line of renderTable(rows, options.send)) out(line);
 
   const enabled = rows.filter((r) => r.identity.enabled);
@@ -112,13 +110,13 @@ function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
   return options;
 }
 
-async function probe(client: KimiClient, config: IdentityConfig, send: boolean): Promise<ProbeRow> {
-  const identity = new UpstreamIdentity({ id: config.id, cookies: config.cookies, userAgent: config.userAgent, proxy: config.proxy });
+async function probe(provider: Provider<unknown>, config: IdentityConfig, send: boolean): Promise<ProbeRow> {
+  const identity = provider.createIdentity(transportOf(config), null);
   const scrub = scrubberFor(config);
 
   let started = performance.now();
-  const nonce = await client.refreshNonce(identity);
-  const page: StepResult = nonce.ok ? { ok: true, ms: elapsed(started) } : failed(nonce.outcome, scrub);
+  const refreshed = await provider.refresh(identity);
+  const page: StepResult = refreshed.ok ? { ok: true, ms: elapsed(started) } : failed(refreshed.outcome, scrub);
 
   let sent: StepResult | null = null;
   if (send) {
@@ -126,14 +124,15 @@ async function probe(client: KimiClient, config: IdentityConfig, send: boolean):
     else if (!page.ok) sent = { ok: null, why: 'skipped (no nonce)' };
     else {
       started = performance.now();
-      const { outcome } = await client.send(identity, {
+      const { outcome } = await provider.send(identity, {
         prompt: PROBE_PROMPT,
-        upstreamModel: DEFAULT_MODEL.upstream,
-        sessionId: newUpstreamSessionId(),
+        model: provider.defaultModel,
+        conversation: provider.newConversation(),
         signal: new AbortController().signal,
         timeoutMs: PROBE_TIMEOUT_MS,
+        deadline: Date.now() + PROBE_TIMEOUT_MS,
         // Exactly one message per identity: a fresh nonce that is refused is itself the finding.
-        mayRetry: () => false,
+        mayCallAgain: () => false,
       });
       sent = outcome.kind === 'ok' ? { ok: true, ms: elapsed(started) } : failed(outcome, scrub);
     }

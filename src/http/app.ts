@@ -1,139 +1,82 @@
-// The HTTP surface: the only module that knows Elysia. Request ids and traces, CORS,
-// header size, auth before anything reads the body, OpenAI's error shape for every
-// failure, routes. Elysia compiles handlers ahead of time from their source text: the
-// binary must be built without identifier renaming (docs/BUILD.md).
+// The HTTP surface: the only module that knows Elysia. Every request gets a trace on its
+// context (request id, X-Request-Id), CORS preflights end early, oversize headers get the
+// gateway's own 431, every failure leaves through one error mapping, and the trace is
+// finished once the response has left. Route groups are functional plugins on this app.
+// Elysia compiles handlers ahead of time from their source text: the binary must be built
+// without identifier renaming (docs/BUILD.md).
 
-import { bearer } from '@elysiajs/bearer';
 import { Elysia } from 'elysia';
-import type { ChatService } from '../chat/chat-service.ts';
-import { ClientGoneError, clientText, GatewayError, internalError, invalidRequest } from '../errors.ts';
-import { CLIENT_CLOSED_STATUS, errorOutcome, errorStatus } from './error-catalog.ts';
+import { ClientGoneError, clientText, GatewayError, internalError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { GatewayMetrics } from '../ops/metrics.ts';
-import type { IdentityPool } from '../pool/identity-pool.ts';
-import type { SessionService } from '../sessions/session-service.ts';
-import type { StorageStatus } from '../store/storage-health.ts';
-import { VERSION } from '../version.ts';
 import type { AdminApi } from './admin/admin-api.ts';
-import { createClientCheck } from './auth.ts';
+import { adminRoutes } from './admin/admin-routes.ts';
 import { preflightResponse } from './cors.ts';
-import { docsPage, openApiResponse } from './docs/docs-route.ts';
-import { createChatHandler } from './openai/chat-route.ts';
-import { getModel, listModels } from './openai/models-route.ts';
-import { deleteSession } from './openai/sessions-route.ts';
-import { healthz, metricsResponse, readyz } from './ops-routes.ts';
+import { CLIENT_CLOSED_STATUS, errorOutcome, errorStatus } from './error-catalog.ts';
+import { openaiRoutes, type OpenAIRouteDeps } from './openai/openai-routes.ts';
+import { operatorRoutes, type OperatorRouteDeps } from './ops-routes.ts';
 import { isClientAbort } from './read-body.ts';
 import { checkHeaderSize } from './request-limits.ts';
-import { CLIENT_CLOSED, type RequestTraces } from './request-trace.ts';
-import { errorResponse, jsonResponse } from './responses.ts';
+import { CLIENT_CLOSED, NO_TRACE, type RequestTrace, type RequestTraces } from './request-trace.ts';
+import { errorResponse } from './responses.ts';
 
-export interface AppOptions {
-  chat: ChatService;
-  sessions: SessionService;
-  pool: IdentityPool;
+export interface AppDeps extends OpenAIRouteDeps, OperatorRouteDeps {
   admin: AdminApi;
-  metrics: GatewayMetrics;
   traces: RequestTraces;
   log: Logger;
-  apiKeys: readonly string[];
-  contextMaxLength: number;
-  requestTimeoutMs: number;
-  keepAliveIntervalMs: number;
-  maxBodyBytes: number;
-  sessionFromUserField: boolean;
-  /** True once shutdown began: /readyz answers 503 so balancers move away. */
-  isDraining: () => boolean;
-  /** Whether the database accepts writes: /readyz answers 503 while it does not. */
-  storageStatus: () => StorageStatus;
 }
 
-const CHAT_ROUTE = '/v1/chat/completions';
-
-export function createApp(options: AppOptions) {
-  const { log, traces, admin } = options;
-  const checkClient = createClientCheck(options.apiKeys);
-  const chatHandler = createChatHandler({ ...options, onStreamEnd: (trace) => traces.finish(trace, 200) });
-  const traceOf = (request: Request) => traces.of(request)!;
-
+/** The app every route group is added to: its context carries the request's trace. */
+export function gatewayBase(traces: RequestTraces, log: Logger) {
   return new Elysia()
-    .onRequest(({ request, set }) => {
-      // A preflight ends here, before the hooks that would finish a trace.
+    .decorate('trace', NO_TRACE)
+    .onRequest((context) => {
+      const { request, set } = context;
+      // A preflight ends here: it is neither traced nor logged.
       if (request.method === 'OPTIONS') return preflightResponse(request);
-      set.headers['X-Request-Id'] = traces.begin(request).id;
+      context.trace = traces.begin(request);
+      set.headers['X-Request-Id'] = context.trace.id;
       checkHeaderSize(request);
     })
-    .onError(({ error, code, request }) => {
-      const trace = traces.of(request);
-      const fail = (e: GatewayError) => {
-        if (trace) {
-          trace.errorCode = errorOutcome(e);
-          trace.status = errorStatus(e).status;
-        }
-        return errorResponse(e, trace?.id);
-      };
-      if (error instanceof GatewayError) return fail(error);
-      // The client left (mid-body, or while its answer was being made): nobody reads this answer.
-      if (error instanceof ClientGoneError || isClientAbort(error)) {
-        if (trace) {
-          trace.errorCode = CLIENT_CLOSED;
-          trace.status = CLIENT_CLOSED_STATUS;
-        }
-        return new Response(null, { status: CLIENT_CLOSED_STATUS });
-      }
-      if (code === 'NOT_FOUND') {
-        const path = new URL(request.url).pathname;
-        return fail(new GatewayError('unknown_url', `Unknown endpoint ${clientText(`${request.method} ${path}`)}. See /docs for the API.`));
-      }
-      if (code === 'PARSE' || code === 'VALIDATION') {
-        return fail(invalidRequest(`The request could not be read: ${clientText((error as Error).message, 200)}`));
-      }
-      const e = error as Error;
-      log.error('unhandled error', { request_id: trace?.id, error: e?.name, message: e?.message, stack: e?.stack?.split('\n').slice(0, 4).join(' | ') });
-      return fail(internalError());
-    })
-    .onAfterResponse(({ request, route, set, responseValue }) => {
-      const trace = traces.of(request);
-      if (!trace || trace.streaming) return;
+    .onError(({ error, code, request, trace }) => answerError(error, code, request, trace, log))
+    .onAfterResponse(({ trace, route, set, responseValue }) => {
+      if (trace === NO_TRACE) return;
       trace.route ||= route || 'unmatched';
-      const status = trace.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200);
-      traces.finish(trace, status);
-    })
-    .get('/', () =>
-      jsonResponse({ name: 'kimi-gateway', version: VERSION, docs: '/docs', endpoints: ['/v1/models', CHAT_ROUTE, '/v1/sessions/{id}', '/healthz', '/readyz', '/metrics', '/dashboard', '/admin/…'] }),
-    )
-    .get('/healthz', healthz)
-    .get('/readyz', () => readyz(options.pool, options.isDraining(), options.storageStatus()))
-    .get('/metrics', () => metricsResponse(options.metrics))
-    .get('/docs', docsPage)
-    .get('/docs/openapi.json', openApiResponse)
-    .guard({ beforeHandle: ({ request }) => admin.authorize(request) }, (operator) =>
-      operator
-        .get('/dashboard', () => admin.dashboard())
-        .get('/admin/identities', () => admin.identities())
-        .post('/admin/identities/:id/:action', ({ params }) => admin.identityAction(params.id, params.action), { parse: 'none' })
-        .post('/admin/reload', () => admin.reload(), { parse: 'none' })
-        .get('/admin/sessions', ({ request }) => admin.sessions(new URL(request.url)))
-        .delete('/admin/sessions/:id', ({ request, params }) => admin.deleteSession(params.id, new URL(request.url)), { parse: 'none' })
-        .get('/admin/activity', ({ request }) => admin.activity(new URL(request.url))),
-    )
-    .use(bearer())
-    .guard({}, (guarded) =>
-      guarded
-        // Runs before any body is read, so a client without a key always gets 401.
-        .resolve(({ bearer, request }) => {
-          const caller = checkClient(request.headers, bearer);
-          traceOf(request).keyName = caller;
-          return { caller };
-        })
-        .get('/v1/models', listModels)
-        .get('/v1/models/:id', ({ params }) => getModel(params.id))
-        .post(CHAT_ROUTE, ({ request, server, caller }) => {
-          const trace = traceOf(request);
-          trace.route = CHAT_ROUTE;
-          return chatHandler(request, server, caller, trace);
-        }, { parse: 'none' })
-        .delete('/v1/sessions/:id', ({ params, caller }) => deleteSession(options.sessions, caller, params.id), { parse: 'none' }),
-    );
+      traces.finish(trace, responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200);
+    });
+}
+
+export type GatewayApp = ReturnType<typeof gatewayBase>;
+
+export function createApp(deps: AppDeps) {
+  return gatewayBase(deps.traces, deps.log).use(operatorRoutes(deps)).use(adminRoutes(deps.admin)).use(openaiRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** The one error mapping: a GatewayError answers as itself; anything else is logged and answered as internal_error. */
+function answerError(error: unknown, code: string | number, request: Request, trace: RequestTrace, log: Logger): Response {
+  const traced = trace !== NO_TRACE;
+  // The client left (mid-body, or while its answer was being made): nobody reads this answer.
+  if (error instanceof ClientGoneError || isClientAbort(error)) {
+    if (traced) {
+      trace.failure = CLIENT_CLOSED;
+      trace.status = CLIENT_CLOSED_STATUS;
+    }
+    return new Response(null, { status: CLIENT_CLOSED_STATUS });
+  }
+  let failure: GatewayError;
+  if (error instanceof GatewayError) failure = error;
+  else if (code === 'NOT_FOUND') {
+    const path = new URL(request.url).pathname;
+    failure = new GatewayError('unknown_url', `Unknown endpoint ${clientText(`${request.method} ${path}`)}. See /docs for the API.`);
+  } else {
+    const e = error as Error;
+    log.error('unhandled error', { request_id: traced ? trace.id : undefined, error: e?.name, message: e?.message, stack: e?.stack?.split('\n').slice(0, 4).join(' | ') });
+    failure = internalError();
+  }
+  if (traced) {
+    trace.failure = errorOutcome(failure);
+    trace.status = errorStatus(failure).status;
+  }
+  return errorResponse(failure, traced ? trace.id : undefined);
+}

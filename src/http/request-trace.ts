@@ -1,29 +1,10 @@
-// What the gateway learns about one request while serving it, keyed by the Request
-// object: its id, the caller, the chat turn's details. Finished once — when the response
-// is sent, or when a stream ends — into a RequestRecord for logs, metrics and the dashboard.
+// What the gateway learns about one request while serving it: its id, the caller, the
+// turn's report. Begun when the request arrives (it rides on Elysia's context as `trace`),
+// finished once when the response has left — for a stream, when its body has been written —
+// into a RequestRecord for logs, metrics and the dashboard.
 
-import type { TurnTrace } from '../chat/chat-service.ts';
+import type { TurnReport } from '../chat/turn-report.ts';
 import type { RequestRecord } from '../ops/request-record.ts';
-
-export interface RequestTrace {
-  id: string;
-  at: number;
-  startedAt: number;
-  method: string;
-  route: string;
-  keyName: string | null;
-  model: string | null;
-  stream: boolean;
-  turn: TurnTrace | null;
-  firstContentMs: number | null;
-  /** The error code of a failed request, if any. */
-  errorCode: string | null;
-  /** The status of an error response (set by the error handler). */
-  status: number | null;
-  /** True while a stream is still being written: the response event does not finish it. */
-  streaming: boolean;
-  finished: boolean;
-}
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -35,39 +16,51 @@ export function requestIdFrom(header: string | null): string {
   return header !== null && REQUEST_ID.test(header) ? header : `req_${crypto.randomUUID().replaceAll('-', '')}`;
 }
 
+export class RequestTrace {
+  readonly id: string;
+  /** epoch ms */
+  readonly at = Date.now();
+  readonly startedAt = performance.now();
+  readonly method: string;
+  route = '';
+  keyName: string | null = null;
+  model: string | null = null;
+  stream = false;
+  turn: TurnReport | null = null;
+  firstContentMs: number | null = null;
+  /** Why the request failed (an error outcome, CLIENT_CLOSED), or null. */
+  failure: string | null = null;
+  /** The status of an error answer (set by the error handler). */
+  status: number | null = null;
+  /** A streamed body still being written: the trace finishes when it settles. */
+  body: Promise<void> | null = null;
+
+  constructor(request: Request) {
+    this.id = requestIdFrom(request.headers.get('x-request-id'));
+    this.method = request.method;
+  }
+
+  /** The answer's content is leaving now. */
+  contentStarted(): void {
+    this.firstContentMs = performance.now() - this.startedAt;
+  }
+}
+
+/** Stands for the trace on Elysia's context until onRequest sets the request's own. */
+export const NO_TRACE = Object.freeze(new RequestTrace(new Request('http://localhost/'))) as RequestTrace;
+
 export type RequestListener = (record: RequestRecord) => void;
 
 export class RequestTraces {
-  private readonly traces = new WeakMap<Request, RequestTrace>();
   private readonly active = new Set<RequestTrace>();
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly onFinished: RequestListener) {}
 
   begin(request: Request): RequestTrace {
-    const trace: RequestTrace = {
-      id: requestIdFrom(request.headers.get('x-request-id')),
-      at: Date.now(),
-      startedAt: performance.now(),
-      method: request.method,
-      route: '',
-      keyName: null,
-      model: null,
-      stream: false,
-      turn: null,
-      firstContentMs: null,
-      errorCode: null,
-      status: null,
-      streaming: false,
-      finished: false,
-    };
-    this.traces.set(request, trace);
+    const trace = new RequestTrace(request);
     this.active.add(trace);
     return trace;
-  }
-
-  of(request: Request): RequestTrace | undefined {
-    return this.traces.get(request);
   }
 
   /** Requests begun and not finished (streams included). */
@@ -86,13 +79,19 @@ export class RequestTraces {
     return this.active.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** The response has left with `status`; a stream's trace finishes once its body has been written. */
   finish(trace: RequestTrace, status: number): void {
-    if (trace.finished) return;
-    trace.finished = true;
-    this.active.delete(trace);
+    if (!this.active.has(trace)) return;
+    if (trace.body) void trace.body.then(() => this.record(trace, status));
+    else this.record(trace, status);
+  }
+
+  private record(trace: RequestTrace, sentStatus: number): void {
+    if (!this.active.delete(trace)) return;
+    const status = trace.status ?? sentStatus;
     const turn = trace.turn;
     // A stream that failed after its 200 went out is a failure too.
-    const failed = status >= 400 || trace.errorCode !== null;
+    const failed = status >= 400 || trace.failure !== null;
     const upstreamFailure = turn?.outcome && turn.outcome !== 'ok' ? turn.outcome : null;
     this.onFinished({
       id: trace.id,
@@ -105,7 +104,7 @@ export class RequestTraces {
       stream: trace.stream,
       identity: turn?.identityId ?? null,
       attempts: turn?.attempts ?? 0,
-      outcome: trace.errorCode === CLIENT_CLOSED ? CLIENT_CLOSED : failed ? (upstreamFailure ?? trace.errorCode ?? 'error') : 'ok',
+      outcome: trace.failure === CLIENT_CLOSED ? CLIENT_CLOSED : failed ? (upstreamFailure ?? trace.failure ?? 'error') : 'ok',
       durationMs: round(performance.now() - trace.startedAt),
       upstreamMs: turn && turn.attempts > 0 ? round(turn.upstreamMs) : null,
       firstContentMs: trace.firstContentMs === null ? null : round(trace.firstContentMs),

@@ -25,7 +25,8 @@ export interface IdentityView {
 
 const SHORT = 200;
 
-export function identityView(member: PoolMember, now: number): IdentityView {
+/** `credentialAgeMs`: the provider's word on how old the identity's credentials are (shown as nonceAgeMs). */
+export function identityView(member: PoolMember<unknown>, now: number, credentialAgeMs: number | null): IdentityView {
   const { state } = member.health;
   const { counters } = member;
   return {
@@ -42,14 +43,14 @@ export function identityView(member: PoolMember, now: number): IdentityView {
     successes: counters.successes,
     failures: { ...counters.failures },
     latencyAvgMs: counters.successes > 0 ? Math.round(counters.successLatencyMs / counters.successes) : null,
-    nonceAgeMs: member.upstream.nonce ? Math.max(0, now - member.upstream.nonce.fetchedAt) : null,
+    nonceAgeMs: credentialAgeMs,
     lastError: member.lastError && { ...member.lastError, detail: member.lastError.detail.slice(0, SHORT) },
     proxy: redactProxy(member.config.proxy),
   };
 }
 
 /** How many identities are in each state, and whether any can take a request now. */
-export function poolReadiness(members: readonly PoolMember[], now: number): { ready: boolean; states: Record<string, number> } {
+export function poolReadiness(members: readonly PoolMember<unknown>[], now: number): { ready: boolean; states: Record<string, number> } {
   const states: Record<string, number> = { ready: 0, cooling: 0, challenged: 0, ejected: 0, disabled: 0 };
   let ready = false;
   for (const m of members) {

@@ -6,7 +6,7 @@
 // OpenTelemetry at import (+5 MiB RSS, +4 ms start-up in the gateway) and its default
 // process metrics report bogus values under Bun. State is per instance: no global registry.
 
-import { findModel } from '../conversation/models.ts';
+import { findModel } from '../providers/kimi-ai-chat/models.ts';
 import type { HealthKind } from '../pool/health.ts';
 import type { PoolEvent } from '../pool/pool-events.ts';
 import type { RequestRecord } from './request-record.ts';

@@ -6,7 +6,7 @@
 // No state outlasts its policy bound (holdLimitMs), not even one restored from an old file.
 // Pure logic on an injected clock; serialisable.
 
-import { MAX_RETRY_AFTER_MS } from '../upstream/retry-after.ts';
+import { MAX_RETRY_AFTER_MS } from '../providers/retry-after.ts';
 import { backoffDelay } from './backoff.ts';
 
 export type HealthState =

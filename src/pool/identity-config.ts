@@ -1,5 +1,7 @@
 // One identity as the account pool file describes it, after validation and defaults.
 
+import type { IdentityTransport } from '../providers/provider.ts';
+
 export interface IdentityConfig {
   id: string;
   cookies?: string;
@@ -11,6 +13,18 @@ export interface IdentityConfig {
   rpm: number;
   enabled: boolean;
 }
+
+/** The part the provider reaches the site with; the rest is the pool's. */
+export const transportOf = (config: IdentityConfig): IdentityTransport => ({
+  id: config.id,
+  cookies: config.cookies,
+  userAgent: config.userAgent,
+  proxy: config.proxy,
+});
+
+/** Whether two configs reach the site the same way (a reload that changes this starts a new identity state). */
+export const sameTransport = (a: IdentityConfig, b: IdentityConfig): boolean =>
+  (a.cookies ?? '') === (b.cookies ?? '') && a.userAgent === b.userAgent && a.proxy === b.proxy;
 
 /** Used when neither the identity nor the file's "defaults" set a value. */
 export const BUILTIN_DEFAULTS = { weight: 1, maxConcurrent: 4, rpm: 0, enabled: true } as const;

@@ -5,15 +5,14 @@
 
 import { ClientGoneError, type GatewayError } from '../errors.ts';
 import type { IdentityStateRepo } from '../store/identity-state-repo.ts';
-import { outcomeDetail, type UpstreamOutcome } from '../upstream/outcome.ts';
-import { UpstreamIdentity } from '../upstream/upstream-identity.ts';
+import { outcomeDetail, type UpstreamOutcome } from '../providers/outcome.ts';
 import { IdentityHealth, type HealthEvent, type HealthPolicy } from './health.ts';
-import type { IdentityConfig } from './identity-config.ts';
+import { sameTransport, transportOf, type IdentityConfig } from './identity-config.ts';
 import { pickIdentity, WeightedMembers } from './pick-identity.ts';
 import type { PoolListener } from './pool-events.ts';
 import { noIdentityError } from './pool-errors.ts';
 import { PoolMember } from './pool-member.ts';
-import { restoreMember, snapshotForStore } from './pool-persistence.ts';
+import { restoreMember, snapshotForStore, type IdentityStates } from './pool-persistence.ts';
 import { REAL_TIMERS, timerDelay, type PoolTimers, type TimerHandle } from './pool-timers.ts';
 
 /**
@@ -23,8 +22,10 @@ import { REAL_TIMERS, timerDelay, type PoolTimers, type TimerHandle } from './po
  */
 export const MAX_WAKE_MS = 60_000;
 
-export interface PoolOptions {
+export interface PoolOptions<S> {
   identities: readonly IdentityConfig[];
+  /** Makes, saves and versions each identity's provider state. */
+  states: IdentityStates<S>;
   policy: HealthPolicy;
   queueMax: number;
   queueTimeoutMs: number;
@@ -41,12 +42,9 @@ export interface AcquireOptions {
   deadline: number;
 }
 
-export interface Lease {
-  member: PoolMember;
-  identity: UpstreamIdentity;
-  probe: boolean;
-  startedAt: number;
-  /** Takes one more call from the identity's rpm budget (a nonce retry); false if none is left. */
+export interface Lease<S> {
+  member: PoolMember<S>;
+  /** Takes one more call from the identity's rpm budget (e.g. a retry after a refresh); false if none is left. */
   takeExtraCall(): boolean;
 }
 
@@ -57,17 +55,17 @@ export interface ReleaseInfo {
   timeoutCounts: boolean;
 }
 
-interface Waiter {
+interface Waiter<S> {
   options: AcquireOptions;
   enqueuedAt: number;
-  resolve(lease: Lease): void;
+  resolve(lease: Lease<S>): void;
   reject(error: Error): void;
 }
 
-export class IdentityPool {
-  private members: PoolMember[] = [];
-  private weighted = new WeightedMembers([]);
-  private readonly queue: Waiter[] = [];
+export class IdentityPool<S = unknown> {
+  private members: PoolMember<S>[] = [];
+  private weighted = new WeightedMembers<PoolMember<S>>([]);
+  private readonly queue: Waiter<S>[] = [];
   private readonly listeners: PoolListener[] = [];
   private wakeTimer: TimerHandle | undefined;
   /** Saving identity state is failing (reported once per episode). */
@@ -76,7 +74,7 @@ export class IdentityPool {
   private readonly random: () => number;
   private readonly timers: PoolTimers;
 
-  constructor(private readonly options: PoolOptions) {
+  constructor(private readonly options: PoolOptions<S>) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.timers = options.timers ?? REAL_TIMERS;
@@ -91,7 +89,7 @@ export class IdentityPool {
     return this.members.length;
   }
 
-  list(): readonly PoolMember[] {
+  list(): readonly PoolMember<S>[] {
     return this.members;
   }
 
@@ -100,7 +98,7 @@ export class IdentityPool {
   }
 
   /** Picks an identity now, or waits in the queue; throws when none can be had. */
-  acquire(options: AcquireOptions): Promise<Lease> {
+  acquire(options: AcquireOptions): Promise<Lease<S>> {
     if (options.signal.aborted) return Promise.reject(new ClientGoneError());
     const now = this.now();
     const member = this.pick(options, now);
@@ -127,7 +125,7 @@ export class IdentityPool {
     return null;
   }
 
-  release(lease: Lease, info: ReleaseInfo): void {
+  release(lease: Lease<S>, info: ReleaseInfo): void {
     const { member } = lease;
     const now = this.now();
     member.inFlight--;
@@ -157,9 +155,9 @@ export class IdentityPool {
    * An operator's probe: a lease on this identity now, outside the scheduler (its state and
    * limits are not checked). Release it like any lease; a success brings it back to ready.
    */
-  leaseForProbe(id: string): Lease | null {
+  leaseForProbe(id: string): Lease<S> | null {
     const member = this.members.find((m) => m.id === id && !m.removed);
-    return member ? { ...this.lease(member, this.now(), 0), probe: true } : null;
+    return member ? this.lease(member, this.now(), 0) : null;
   }
 
   disable(id: string, reason = 'disabled by operator'): boolean {
@@ -173,7 +171,7 @@ export class IdentityPool {
   /** Applies a new account list: ids kept keep their state, new ones join, removed ones drain. */
   reload(identities: readonly IdentityConfig[]): { added: string[]; removed: string[]; kept: string[] } {
     const byId = new Map(this.members.map((m) => [m.id, m]));
-    const next: PoolMember[] = [];
+    const next: PoolMember<S>[] = [];
     const added: string[] = [];
     const kept: string[] = [];
     for (const config of identities) {
@@ -210,11 +208,11 @@ export class IdentityPool {
     this.flush();
   }
 
-  private pick(options: AcquireOptions, now: number): PoolMember | null {
+  private pick(options: AcquireOptions, now: number): PoolMember<S> | null {
     return pickIdentity(this.weighted, { now, exclude: options.exclude, preferredId: options.preferredId, random: this.random });
   }
 
-  private lease(member: PoolMember, now: number, waitedMs: number): Lease {
+  private lease(member: PoolMember<S>, now: number, waitedMs: number): Lease<S> {
     const probe = member.health.needsProbe(now);
     if (probe) member.health.probing = true;
     member.inFlight++;
@@ -222,9 +220,6 @@ export class IdentityPool {
     this.emit({ type: 'picked', id: member.id, probe, waitedMs });
     return {
       member,
-      identity: member.upstream,
-      probe,
-      startedAt: now,
       takeExtraCall: () => {
         const t = this.now();
         if (!member.window.hasRoom(t)) return false;
@@ -244,8 +239,8 @@ export class IdentityPool {
     });
   }
 
-  private enqueue(options: AcquireOptions, now: number): Promise<Lease> {
-    return new Promise<Lease>((resolve, reject) => {
+  private enqueue(options: AcquireOptions, now: number): Promise<Lease<S>> {
+    return new Promise<Lease<S>>((resolve, reject) => {
       // QUEUE_TIMEOUT_MS is at most an hour (config); the clamp guards the timer against any deadline.
       const waitMs = timerDelay(options.deadline - now, this.options.queueTimeoutMs);
       const cleanup = () => {
@@ -262,7 +257,7 @@ export class IdentityPool {
         cleanup();
         reject(noIdentityError(this.members, this.now(), 'wait_timeout'));
       }, waitMs);
-      const waiter: Waiter = {
+      const waiter: Waiter<S> = {
         options,
         enqueuedAt: now,
         resolve: (lease) => {
@@ -310,7 +305,7 @@ export class IdentityPool {
     this.wakeTimer = this.timers.setTimeout(() => this.drain(), Math.max(1, timerDelay(soonest - now + 1, MAX_WAKE_MS)));
   }
 
-  private operate(id: string, action: (m: PoolMember, now: number) => void): boolean {
+  private operate(id: string, action: (m: PoolMember<S>, now: number) => void): boolean {
     const member = this.members.find((m) => m.id === id && !m.removed);
     if (!member) return false;
     const now = this.now();
@@ -322,21 +317,18 @@ export class IdentityPool {
     return true;
   }
 
-  private createMember(config: IdentityConfig): PoolMember {
+  private createMember(config: IdentityConfig): PoolMember<S> {
     const now = this.now();
     const stored = this.options.repo?.load(config.id) ?? null;
-    const member = restoreMember(config, stored, this.options.policy, now, this.now);
+    const member = restoreMember(config, stored, this.options.states, this.options.policy, now);
     if (!config.enabled && member.health.state.kind !== 'disabled') member.health.disable('disabled in the account file', now);
     return member;
   }
 
-  private reconfigure(member: PoolMember, config: IdentityConfig): void {
+  private reconfigure(member: PoolMember<S>, config: IdentityConfig): void {
     const now = this.now();
     const cookiesChanged = (config.cookies ?? '') !== (member.config.cookies ?? '');
-    const transportChanged = cookiesChanged || config.userAgent !== member.config.userAgent || config.proxy !== member.config.proxy;
-    if (transportChanged) {
-      member.upstream = new UpstreamIdentity({ id: config.id, cookies: config.cookies, userAgent: config.userAgent, proxy: config.proxy }, this.now);
-    }
+    if (!sameTransport(config, member.config)) member.state = this.options.states.createIdentity(transportOf(config), null);
     member.window.setLimit(config.rpm);
     if (!config.enabled && member.health.state.kind !== 'disabled') member.health.disable('disabled in the account file', now);
     else if (config.enabled && member.config.enabled === false && member.health.state.kind === 'disabled') member.health.enable('enabled in the account file', now);
@@ -345,7 +337,7 @@ export class IdentityPool {
     this.persist(member, true);
   }
 
-  private setMembers(members: PoolMember[]): void {
+  private setMembers(members: PoolMember<S>[]): void {
     this.members = members;
     this.weighted = new WeightedMembers(members.filter((m) => !m.removed));
   }
@@ -354,24 +346,23 @@ export class IdentityPool {
     this.setMembers(this.members.filter((m) => !m.removed || m.inFlight > 0));
   }
 
-  private persist(member: PoolMember, force: boolean): void {
+  private persist(member: PoolMember<S>, force: boolean): void {
     const repo = this.options.repo;
     if (!repo) return;
-    const cookies = member.upstream.jar.header();
-    const nonce = member.upstream.nonce?.value ?? '';
-    if (!force && cookies === member.persisted.cookies && nonce === member.persisted.nonce) return;
-    if (this.save([member])) member.persisted = { cookies, nonce };
+    const version = this.options.states.version(member.state);
+    if (!force && version === member.savedVersion) return;
+    if (this.save([member])) member.savedVersion = version;
   }
 
   /**
    * Writes identity state; never throws: this runs inside release(), on the request path, and a
    * full disk must not fail requests the pool can serve. Failures are reported once per episode.
    */
-  private save(members: readonly PoolMember[]): boolean {
+  private save(members: readonly PoolMember<S>[]): boolean {
     const repo = this.options.repo;
     if (!repo) return true;
     try {
-      repo.saveMany(members.map((m) => snapshotForStore(m, this.now())));
+      repo.saveMany(members.map((m) => snapshotForStore(m, this.options.states, this.now())));
     } catch (error) {
       if (!this.persistFailing) this.emit({ type: 'persist', ok: false, error: (error as Error).message });
       this.persistFailing = true;

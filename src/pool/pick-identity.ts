@@ -19,17 +19,17 @@ const RANDOM_DRAWS = 8;
 const CLEARLY_BETTER = 0.8;
 
 /** Members with cumulative weights, rebuilt when the pool changes. */
-export class WeightedMembers {
+export class WeightedMembers<M extends PoolMember<unknown> = PoolMember<unknown>> {
   readonly cumulative: number[];
   readonly total: number;
 
-  constructor(readonly members: readonly PoolMember[]) {
+  constructor(readonly members: readonly M[]) {
     let sum = 0;
     this.cumulative = members.map((m) => (sum += m.config.weight));
     this.total = sum;
   }
 
-  draw(random: () => number): PoolMember {
+  draw(random: () => number): M {
     const target = random() * this.total;
     let lo = 0;
     let hi = this.cumulative.length - 1;
@@ -42,16 +42,16 @@ export class WeightedMembers {
   }
 }
 
-export function pickIdentity(pool: WeightedMembers, options: PickOptions): PoolMember | null {
+export function pickIdentity<M extends PoolMember<unknown>>(pool: WeightedMembers<M>, options: PickOptions): M | null {
   const { now, exclude, preferredId, random = Math.random } = options;
-  const usable = (m: PoolMember) => !exclude?.has(m.id) && m.isEligible(now);
+  const usable = (m: M) => !exclude?.has(m.id) && m.isEligible(now);
   if (preferredId) {
     const preferred = pool.members.find((m) => m.id === preferredId);
     if (preferred && usable(preferred)) return preferred;
   }
   if (pool.members.length === 0) return null;
 
-  let first: PoolMember | null = null;
+  let first: M | null = null;
   for (let i = 0; i < RANDOM_DRAWS; i++) {
     const m = pool.draw(random);
     if (!usable(m)) continue;
@@ -64,7 +64,7 @@ export function pickIdentity(pool: WeightedMembers, options: PickOptions): PoolM
   return betterOf(subset.draw(random), subset.draw(random));
 }
 
-function betterOf(first: PoolMember, second: PoolMember): PoolMember {
+function betterOf<M extends PoolMember<unknown>>(first: M, second: M): M {
   if (first === second) return first;
   return second.load.score(second.inFlight) < first.load.score(first.inFlight) * CLEARLY_BETTER ? second : first;
 }

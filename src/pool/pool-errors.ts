@@ -2,7 +2,7 @@
 // identities are only cooling or busy, no_identity_available when none can serve at all.
 
 import { GatewayError } from '../errors.ts';
-import { retryAfterSeconds } from '../upstream/retry-after.ts';
+import { retryAfterSeconds } from '../providers/retry-after.ts';
 import type { PoolMember } from './pool-member.ts';
 
 export function noIdentityError(members: readonly PoolMember[], now: number, why: 'queue_full' | 'wait_timeout'): GatewayError {

@@ -1,7 +1,7 @@
 // What the pool tells the rest of the process (logs now, metrics later). The pool never
 // imports a logger: listeners subscribe.
 
-import type { UpstreamOutcomeKind } from '../upstream/outcome.ts';
+import type { UpstreamOutcomeKind } from '../providers/outcome.ts';
 import type { HealthKind } from './health.ts';
 
 export type PoolEvent =

@@ -1,8 +1,7 @@
-// One identity inside the pool: its config, its upstream state (cookies, nonce), its
+// One identity inside the pool: its config, the provider's state for it (opaque here), its
 // health, its limits and its load. Eligibility is decided here.
 
-import type { UpstreamIdentity } from '../upstream/upstream-identity.ts';
-import type { UpstreamOutcomeKind } from '../upstream/outcome.ts';
+import type { UpstreamOutcomeKind } from '../providers/outcome.ts';
 import type { IdentityHealth } from './health.ts';
 import type { IdentityConfig } from './identity-config.ts';
 import { LoadScore } from './load-score.ts';
@@ -16,7 +15,7 @@ export interface MemberCounters {
   successLatencyMs: number;
 }
 
-export class PoolMember {
+export class PoolMember<S = unknown> {
   inFlight = 0;
   /** Removed by a reload: finishes its in-flight requests, takes no new ones. */
   removed = false;
@@ -24,12 +23,12 @@ export class PoolMember {
   readonly load = new LoadScore();
   readonly counters: MemberCounters = { requests: 0, successes: 0, failures: {}, successLatencyMs: 0 };
   lastError: { kind: UpstreamOutcomeKind; detail: string; at: number } | null = null;
-  /** Cookie header and nonce as last persisted, to know when to save again. */
-  persisted = { cookies: '', nonce: '' };
+  /** The provider's version of the state as last saved, to know when to save again. */
+  savedVersion = '';
 
   constructor(
     public config: IdentityConfig,
-    public upstream: UpstreamIdentity,
+    public state: S,
     readonly health: IdentityHealth,
   ) {
     this.window = new RateWindow(config.rpm);

@@ -17,8 +17,6 @@ export interface PrunerOptions {
   batchBudgetMs?: number;
   now?: () => number;
   log?: Logger;
-  /** Called after a run that deleted rows. */
-  onPruned?: (deleted: number) => void;
 }
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -78,7 +76,6 @@ export class SessionPruner {
     }
     if (deleted > 0) {
       this.options.log?.info('expired sessions pruned', { deleted });
-      this.options.onPruned?.(deleted);
     }
     return deleted;
   }

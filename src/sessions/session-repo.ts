@@ -41,7 +41,8 @@ const PROBE_BYTES = 8_192;
 export class SessionRepo {
   private readonly byId: Statement<Row, [{ owner: string; id: string; now: number }]>;
   private readonly byTip: Statement<Row, [{ tip: string; now: number }]>;
-  private readonly upsert: Statement<unknown, [Row]>;
+  private readonly insertRow: Statement<unknown, [Row]>;
+  private readonly updateRow: Statement<unknown, [Row]>;
   private readonly remove: Statement<unknown, [{ owner: string; id: string }]>;
   private readonly removeAnyOwner: Statement<unknown, [{ id: string }]>;
   private readonly pruneBatch: Statement<unknown, [{ now: number; limit: number }]>;
@@ -50,16 +51,21 @@ export class SessionRepo {
   private readonly countAll: Statement<{ n: number }, []>;
   private readonly page: Statement<SummaryRow, [{ now: number; offset: number; limit: number }]>;
 
+  /** Rows stored (expired ones not yet pruned included): kept here, where rows come and go. */
+  private rows = 0;
+
   constructor(private readonly db: Database) {
     this.byId = db.query('SELECT * FROM sessions WHERE owner = $owner AND id = $id AND expires_at > $now');
     // Two identical conversations can share a tip; the most recently used continues.
     this.byTip = db.query('SELECT * FROM sessions WHERE tip = $tip AND expires_at > $now ORDER BY last_used_at DESC LIMIT 1');
-    this.upsert = db.query(
+    this.insertRow = db.query(
       `INSERT INTO sessions (owner, id, tip, upstream_session_id, identity_id, history, turns, created_at, last_used_at, expires_at)
-       VALUES ($owner, $id, $tip, $upstream_session_id, $identity_id, $history, $turns, $created_at, $last_used_at, $expires_at)
-       ON CONFLICT(owner, id) DO UPDATE SET tip = excluded.tip, upstream_session_id = excluded.upstream_session_id,
-         identity_id = excluded.identity_id, history = excluded.history, turns = excluded.turns,
-         last_used_at = excluded.last_used_at, expires_at = excluded.expires_at`,
+       VALUES ($owner, $id, $tip, $upstream_session_id, $identity_id, $history, $turns, $created_at, $last_used_at, $expires_at)`,
+    );
+    this.updateRow = db.query(
+      `UPDATE sessions SET tip = $tip, upstream_session_id = $upstream_session_id, identity_id = $identity_id, history = $history,
+         turns = $turns, created_at = $created_at, last_used_at = $last_used_at, expires_at = $expires_at
+       WHERE owner = $owner AND id = $id`,
     );
     this.remove = db.query('DELETE FROM sessions WHERE owner = $owner AND id = $id');
     this.removeAnyOwner = db.query('DELETE FROM sessions WHERE id = $id');
@@ -74,6 +80,12 @@ export class SessionRepo {
               json_array_length(history) AS messages
        FROM sessions WHERE expires_at > $now ORDER BY expires_at DESC, rowid DESC LIMIT $limit OFFSET $offset`,
     );
+    this.rows = this.countAll.get()?.n ?? 0;
+  }
+
+  /** Sessions stored, expired ones not yet pruned included (O(1): for the cap and the metrics). */
+  get size(): number {
+    return this.rows;
   }
 
   find(owner: string, id: string, now: number): StoredSession | null {
@@ -86,38 +98,38 @@ export class SessionRepo {
     return row ? fromRow(row) : null;
   }
 
-  /** One transaction: the turn is either wholly stored or not at all. */
+  /** A new session (its id must be free: delete an expired one first). */
+  insert(session: StoredSession): void {
+    this.insertRow.run(toRow(session));
+    this.rows++;
+  }
+
+  /** A session that is stored already; false when it is not. */
+  update(session: StoredSession): boolean {
+    return this.updateRow.run(toRow(session)).changes > 0;
+  }
+
+  /** Stores a session, new or existing. */
   save(session: StoredSession): void {
-    this.upsert.run({
-      owner: session.owner,
-      id: session.id,
-      tip: session.tip,
-      upstream_session_id: session.upstreamSessionId,
-      identity_id: session.identityId,
-      history: JSON.stringify(session.history),
-      turns: session.turns,
-      created_at: session.createdAt,
-      last_used_at: session.lastUsedAt,
-      expires_at: session.expiresAt,
-    });
+    if (!this.update(session)) this.insert(session);
   }
 
   delete(owner: string, id: string): boolean {
-    return this.remove.run({ owner, id }).changes > 0;
+    return this.removed(this.remove.run({ owner, id }).changes) > 0;
   }
 
   /** Operator's delete: the id under every key; returns how many went. */
   deleteEveryOwner(id: string): number {
-    return this.removeAnyOwner.run({ id }).changes;
+    return this.removed(this.removeAnyOwner.run({ id }).changes);
   }
 
   /** Deletes up to `limit` expired sessions; returns how many went. */
   pruneExpired(now: number, limit: number): number {
-    return this.pruneBatch.run({ now, limit }).changes;
+    return this.removed(this.pruneBatch.run({ now, limit }).changes);
   }
 
   evictLeastRecentlyUsed(count: number): number {
-    return count > 0 ? this.evictOldest.run({ count }).changes : 0;
+    return count > 0 ? this.removed(this.evictOldest.run({ count }).changes) : 0;
   }
 
   countUnexpired(now: number): number {
@@ -151,7 +163,7 @@ export class SessionRepo {
   probeWrite(): void {
     const owner = '\u0000storage-probe';
     this.transaction(() => {
-      this.upsert.run({
+      this.insertRow.run({
         owner,
         id: 'probe',
         tip: null,
@@ -172,9 +184,36 @@ export class SessionRepo {
     this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
   }
 
+  /** Runs `work` in one transaction; if it fails, the count is what it was before. */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    const before = this.rows;
+    try {
+      return this.db.transaction(work)();
+    } catch (error) {
+      this.rows = before;
+      throw error;
+    }
   }
+
+  private removed(changes: number): number {
+    this.rows -= changes;
+    return changes;
+  }
+}
+
+function toRow(session: StoredSession): Row {
+  return {
+    owner: session.owner,
+    id: session.id,
+    tip: session.tip,
+    upstream_session_id: session.upstreamSessionId,
+    identity_id: session.identityId,
+    history: JSON.stringify(session.history),
+    turns: session.turns,
+    created_at: session.createdAt,
+    last_used_at: session.lastUsedAt,
+    expires_at: session.expiresAt,
+  };
 }
 
 function fromRow(row: Row): StoredSession {

@@ -7,18 +7,23 @@ import type { ChatMessage } from '../conversation/messages.ts';
 import { ClientGoneError, GatewayError } from '../errors.ts';
 import { silentLogger } from '../log.ts';
 import { StorageHealth } from '../store/storage-health.ts';
-import { newUpstreamSessionId } from '../upstream/session-id.ts';
 import { answeredPrefix, conversationTip } from './fingerprint.ts';
 import { KeyedMutex, type Unlock } from './keyed-mutex.ts';
 import type { SessionRepo, SessionSummary, StoredSession } from './session-repo.ts';
 import { continueConversation, historyWithinBudget } from './session-history.ts';
 
-export interface SessionSettings {
+export interface SessionServiceOptions {
+  repo: SessionRepo;
   ttlMs: number;
   /** Most sessions kept; the least recently used go first. 0 = no cap. */
   maxSessions: number;
   /** Character budget of a prompt (CONTEXT_MAX_LENGTH): history beyond it is not kept. */
   contextMaxLength: number;
+  /** A new conversation's handle on the site (Provider.newConversation). */
+  newConversation: () => string;
+  now?: () => number;
+  /** Default: one that only maps errors (no log, no probe). */
+  storage?: StorageHealth;
 }
 
 export interface TurnRequest {
@@ -36,7 +41,8 @@ export interface SessionTurn {
   sessionId: string;
   /** The conversation to build the prompt from. */
   messages: ChatMessage[];
-  upstreamSessionId: string;
+  /** The site's handle for the conversation (opaque). */
+  conversation: string;
   preferredIdentityId: string | null;
   /**
    * Stores the answered turn (one transaction). Call only with a complete answer, before the
@@ -51,15 +57,14 @@ const GENERATED_PREFIX = 'conv_';
 
 export class SessionService {
   private readonly locks = new KeyedMutex();
-  private rows: number;
+  private readonly repo: SessionRepo;
+  private readonly now: () => number;
+  private readonly storage: StorageHealth;
 
-  constructor(
-    private readonly repo: SessionRepo,
-    private readonly settings: SessionSettings,
-    private readonly now: () => number = Date.now,
-    private readonly storage: StorageHealth = new StorageHealth({ file: 'database', log: silentLogger }),
-  ) {
-    this.rows = repo.countRows();
+  constructor(private readonly options: SessionServiceOptions) {
+    this.repo = options.repo;
+    this.now = options.now ?? Date.now;
+    this.storage = options.storage ?? new StorageHealth({ file: 'database', log: silentLogger });
   }
 
   async begin(request: TurnRequest): Promise<SessionTurn> {
@@ -69,16 +74,12 @@ export class SessionService {
   }
 
   delete(owner: string, id: string): boolean {
-    const deleted = this.storage.write(() => this.repo.delete(owner, id));
-    if (deleted) this.rows--;
-    return deleted;
+    return this.storage.write(() => this.repo.delete(owner, id));
   }
 
   /** Operator's delete: one owner's session, or the id under every owner when owner is null. */
   deleteAnyOwner(id: string, owner: string | null): number {
-    const deleted = this.storage.write(() => (owner === null ? this.repo.deleteEveryOwner(id) : Number(this.repo.delete(owner, id))));
-    this.rows -= deleted;
-    return deleted;
+    return this.storage.write(() => (owner === null ? this.repo.deleteEveryOwner(id) : Number(this.repo.delete(owner, id))));
   }
 
   /** Live sessions, most recently used first (no content). */
@@ -93,12 +94,7 @@ export class SessionService {
 
   /** Sessions stored (expired ones not yet pruned included). */
   get size(): number {
-    return this.rows;
-  }
-
-  /** Called by the pruner after it deleted rows, to keep the count true. */
-  recount(): void {
-    this.rows = this.repo.countRows();
+    return this.repo.size;
   }
 
   private async beginNamed(request: TurnRequest, name: string): Promise<SessionTurn> {
@@ -150,11 +146,11 @@ export class SessionService {
     unlock: Unlock,
     { named }: { named: boolean },
   ): SessionTurn {
-    const upstreamSessionId = stored?.upstreamSessionId ?? newUpstreamSessionId();
+    const conversation = stored?.upstreamSessionId ?? this.options.newConversation();
     return {
       sessionId: id,
       messages,
-      upstreamSessionId,
+      conversation,
       preferredIdentityId: stored?.identityId ?? null,
       commit: (answer, identityId) => {
         const now = this.now();
@@ -165,27 +161,25 @@ export class SessionService {
           // Named sessions are found by name; recognised ones by the conversation's new tip.
           // Their content is not stored: the client resends it every time.
           tip: named ? null : conversationTip(owner, answered),
-          upstreamSessionId,
+          upstreamSessionId: conversation,
           identityId,
-          history: named ? historyWithinBudget(answered, this.settings.contextMaxLength) : [],
+          history: named ? historyWithinBudget(answered, this.options.contextMaxLength) : [],
           turns: (stored?.turns ?? 0) + 1,
           createdAt: stored?.createdAt ?? now,
           lastUsedAt: now,
-          expiresAt: now + this.settings.ttlMs,
+          expiresAt: now + this.options.ttlMs,
         };
-        if (stored) return this.storage.write(() => this.repo.save(session));
+        if (stored) return void this.storage.write(() => this.repo.update(session));
         // A new session may reuse the id of an expired one that is not pruned yet. Evicting
         // over the cap is part of the same transaction: the turn is stored wholly or not at all.
-        const { replaced, evicted } = this.storage.write(() =>
+        this.storage.write(() =>
           this.repo.transaction(() => {
-            const replaced = this.repo.delete(owner, id);
-            this.repo.save(session);
-            const { maxSessions } = this.settings;
-            const over = replaced || maxSessions === 0 ? 0 : this.rows + 1 - maxSessions;
-            return { replaced, evicted: this.repo.evictLeastRecentlyUsed(over) };
+            this.repo.delete(owner, id);
+            this.repo.insert(session);
+            const { maxSessions } = this.options;
+            if (maxSessions > 0) this.repo.evictLeastRecentlyUsed(this.repo.size - maxSessions);
           }),
         );
-        if (!replaced) this.rows += 1 - evicted;
       },
       release: unlock,
     };

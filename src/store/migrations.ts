@@ -30,6 +30,23 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
    CREATE INDEX sessions_by_tip ON sessions (tip) WHERE tip IS NOT NULL;
    CREATE INDEX sessions_by_id ON sessions (id);`,
+  // 3: identity state becomes the provider's opaque snapshot. Rows of versions 1-2 held
+  // kimi-ai.chat's cookie jar and nonce in columns: they become its snapshot's two keys.
+  `CREATE TABLE identity_state_v3 (
+     id          TEXT PRIMARY KEY,
+     seed_hash   TEXT NOT NULL,
+     state       TEXT NOT NULL,
+     health      TEXT NOT NULL,
+     updated_at  INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO identity_state_v3 (id, seed_hash, state, health, updated_at)
+     SELECT id, seed_hash,
+            json_object('cookies', CASE WHEN json_valid(cookies) THEN json(cookies) ELSE json_object() END,
+                        'nonce', CASE WHEN json_valid(nonce) THEN json(nonce) END),
+            health, updated_at
+     FROM identity_state;
+   DROP TABLE identity_state;
+   ALTER TABLE identity_state_v3 RENAME TO identity_state;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { upstreamError } from '../../src/chat/upstream-errors.ts';
 import { ClientGoneError, GatewayError, type ErrorCode } from '../../src/errors.ts';
-import type { UpstreamOutcome } from '../../src/upstream/outcome.ts';
+import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
 import { ERROR_CATALOG, errorStatus } from '../../src/http/error-catalog.ts';
 
 const MARK = 'SITE-WORDS-7c1e';

@@ -9,8 +9,9 @@ import type { IdentityConfig } from '../../src/pool/identity-config.ts';
 import { IdentityPool, MAX_WAKE_MS, type Lease } from '../../src/pool/identity-pool.ts';
 import { MAX_TIMER_MS, type PoolTimers } from '../../src/pool/pool-timers.ts';
 import { openDatabase } from '../../src/store/database.ts';
+import { FakeProvider } from '../support/fake-provider.ts';
 import { IdentityStateRepo } from '../../src/store/identity-state-repo.ts';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter, retryAfterSeconds } from '../../src/upstream/retry-after.ts';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter, retryAfterSeconds } from '../../src/providers/retry-after.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -117,11 +118,11 @@ const never = new AbortController().signal;
 describe('IdentityPool timers', () => {
   test('a waiter behind an identity cooled "for 3,170 years" gets a wake-up within MAX_WAKE_MS, never an overflowing timer', async () => {
     const clock = fakeTimers();
-    const pool = new IdentityPool({ identities: [identity('a')], policy, queueMax: 10, queueTimeoutMs: 150_000, now: clock.now, timers: clock.timers });
+    const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy, queueMax: 10, queueTimeoutMs: 150_000, now: clock.now, timers: clock.timers });
     const lease = await pool.acquire({ signal: never, deadline: NOW + 600_000 });
     pool.release(lease, { outcome: { kind: 'rate_limited', retryAfterMs: 99999999999_000, detail: 'HTTP 429' }, latencyMs: 5, timeoutCounts: true });
 
-    let settled: Lease | Error | null = null;
+    let settled: Lease<unknown> | Error | null = null;
     pool.acquire({ signal: never, deadline: NOW + 600_000 }).then((l) => (settled = l), (e: Error) => (settled = e));
     expect(pool.queueDepth).toBe(1);
     // The waiter's own timer (QUEUE_TIMEOUT_MS) and the wake-up, capped at MAX_WAKE_MS.
@@ -146,7 +147,7 @@ describe('IdentityPool timers', () => {
 
   test('the queue wait is clamped even for a deadline far away', async () => {
     const clock = fakeTimers();
-    const pool = new IdentityPool({ identities: [identity('a')], policy, queueMax: 10, queueTimeoutMs: 30_000, now: clock.now, timers: clock.timers });
+    const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy, queueMax: 10, queueTimeoutMs: 30_000, now: clock.now, timers: clock.timers });
     await pool.acquire({ signal: never, deadline: Number.MAX_SAFE_INTEGER });
     void pool.acquire({ signal: never, deadline: Number.MAX_SAFE_INTEGER }).catch(() => {});
     expect(clock.delays).toEqual([30_000]); // busy, not cooling: no wake-up, the wait is QUEUE_TIMEOUT_MS
@@ -162,9 +163,9 @@ describe('IdentityPool timers', () => {
       rateLimitStreak: 1,
       ejections: 0,
     };
-    repo.saveMany([{ id: 'a', seedHash: 'x', cookies: '{}', nonce: null, health: JSON.stringify(health), updatedAt: NOW - 1_000 }]);
+    repo.saveMany([{ id: 'a', seedHash: 'x', state: '{}', health: JSON.stringify(health), updatedAt: NOW - 1_000 }]);
     const clock = fakeTimers();
-    const pool = new IdentityPool({ identities: [identity('a')], policy, queueMax: 10, queueTimeoutMs: 30_000, now: clock.now, timers: clock.timers, repo });
+    const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy, queueMax: 10, queueTimeoutMs: 30_000, now: clock.now, timers: clock.timers, repo });
     const state = pool.list()[0]!.health.state as { kind: string; until: number };
     expect(state.kind).toBe('cooling');
     expect(state.until).toBe(NOW + HOUR);

@@ -10,6 +10,7 @@ import type { PoolEvent } from '../../src/pool/pool-events.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { IdentityStateRepo } from '../../src/store/identity-state-repo.ts';
 import { tempDbPath } from '../helpers/harness.ts';
+import { FakeProvider } from '../support/fake-provider.ts';
 
 const identity = (id: string): IdentityConfig => ({ id, cookies: `kimi_visitor=${id}`, weight: 1, maxConcurrent: 4, rpm: 0, enabled: true });
 const never = new AbortController().signal;
@@ -18,7 +19,7 @@ test('release() never throws when identity state cannot be saved; one report per
   const db = openDatabase(tempDbPath());
   const repo = new IdentityStateRepo(db);
   let now = 1_000_000;
-  const pool = new IdentityPool({ identities: [identity('a')], policy: DEFAULT_HEALTH_POLICY, queueMax: 10, queueTimeoutMs: 1_000, repo, now: () => now });
+  const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy: DEFAULT_HEALTH_POLICY, queueMax: 10, queueTimeoutMs: 1_000, repo, now: () => now });
   const persistEvents: PoolEvent[] = [];
   pool.onEvent((e) => e.type === 'persist' && persistEvents.push(e));
 

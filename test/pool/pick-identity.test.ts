@@ -2,10 +2,10 @@ import { describe, expect, test } from 'bun:test';
 import { DEFAULT_HEALTH_POLICY, IdentityHealth } from '../../src/pool/health.ts';
 import { pickIdentity, WeightedMembers } from '../../src/pool/pick-identity.ts';
 import { PoolMember } from '../../src/pool/pool-member.ts';
-import { UpstreamIdentity } from '../../src/upstream/upstream-identity.ts';
+import { KimiIdentity } from '../../src/providers/kimi-ai-chat/identity.ts';
 
 const member = (id: string, extra: Partial<{ weight: number; maxConcurrent: number; rpm: number }> = {}) =>
-  new PoolMember({ id, weight: 1, maxConcurrent: 2, rpm: 0, enabled: true, ...extra }, new UpstreamIdentity({ id }), new IdentityHealth(DEFAULT_HEALTH_POLICY, 0));
+  new PoolMember({ id, weight: 1, maxConcurrent: 2, rpm: 0, enabled: true, ...extra }, new KimiIdentity({ id }), new IdentityHealth(DEFAULT_HEALTH_POLICY, 0));
 
 function seeded(seed: number) {
   let s = seed;

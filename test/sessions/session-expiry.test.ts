@@ -11,14 +11,17 @@ import { SessionService } from '../../src/sessions/session-service.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { tempDbPath } from '../helpers/harness.ts';
 
+let conversations = 0;
+const newConversation = () => `conversation-${++conversations}`;
+
 /** The parts as gateway.ts builds them, on one clock the test moves. */
 function sessionsOn(dbPath: string, settings: { ttlSeconds: number; maxSessions?: number }) {
   const clock = { now: Date.now() };
   const db = openDatabase(dbPath);
   const repo = new SessionRepo(db);
   const now = () => clock.now;
-  const service = new SessionService(repo, { ttlMs: settings.ttlSeconds * 1000, maxSessions: settings.maxSessions ?? 0, contextMaxLength: 1000 }, now);
-  const pruner = new SessionPruner(repo, { intervalMs: 60_000, now, onPruned: () => service.recount() });
+  const service = new SessionService({ repo, ttlMs: settings.ttlSeconds * 1000, maxSessions: settings.maxSessions ?? 0, contextMaxLength: 1000, newConversation, now });
+  const pruner = new SessionPruner(repo, { intervalMs: 60_000, now });
   /** One answered turn of a named session; returns the conversation the upstream prompt was built from. */
   const turn = async (name: string, content: string): Promise<ChatMessage[]> => {
     const t = await service.begin({ owner: 'key-1', name, messages: [{ role: 'user', content }], signal: new AbortController().signal, deadline: Date.now() + 5_000 });

@@ -122,12 +122,11 @@ describe('SessionRepo and SessionPruner on a real file', () => {
       batches.push(n);
       return n;
     };
-    let pruned = 0;
-    const pruner = new SessionPruner(repo, { intervalMs: 60_000, batchSize: 500, batchBudgetMs: 0, now: () => now, onPruned: (n) => (pruned = n) });
+    const pruner = new SessionPruner(repo, { intervalMs: 60_000, batchSize: 500, batchBudgetMs: 0, now: () => now });
     expect(await pruner.run()).toBe(1234);
     expect(batches).toEqual([500, 500, 234]);
-    expect(pruned).toBe(1234);
     expect(repo.countRows()).toBe(10);
+    expect(repo.size).toBe(10);
     expect(await pruner.run()).toBe(0);
     await pruner.stop();
     db.close();
@@ -137,7 +136,7 @@ describe('SessionRepo and SessionPruner on a real file', () => {
     const db = openDatabase(tempDbPath());
     const repo = new SessionRepo(db);
     let now = 5_000;
-    const service = new SessionService(repo, { ttlMs: 10_000, maxSessions: 3, contextMaxLength: 1000 }, () => now);
+    const service = new SessionService({ repo, ttlMs: 10_000, maxSessions: 3, contextMaxLength: 1000, newConversation: () => 'c', now: () => now });
     const turn = async (name: string) => {
       const t = await service.begin({ owner: 'o', name, messages: [user(`to ${name}`)], signal: new AbortController().signal, deadline: Date.now() + 5000 });
       t.commit(`answer for ${name}`, 'id-1');
@@ -162,12 +161,19 @@ describe('store start-up', () => {
     const old = new Database(path, { create: true });
     old.exec(`CREATE TABLE identity_state (id TEXT PRIMARY KEY, seed_hash TEXT NOT NULL, cookies TEXT NOT NULL, nonce TEXT,
       health TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT; PRAGMA user_version = 1;`);
-    old.exec(`INSERT INTO identity_state VALUES ('a', 'h', 'c=1', NULL, '{}', 1)`);
+    const cookies = JSON.stringify({ kimi_visitor: { value: 'v-1', expiresAt: null } });
+    const nonce = JSON.stringify({ value: 'abc123', ajaxPath: '/wp-admin/admin-ajax.php', fetchedAt: 5 });
+    old.query(`INSERT INTO identity_state VALUES ('a', 'h', ?, ?, '{}', 1), ('b', 'h', 'not json', NULL, '{}', 1)`).run(cookies, nonce);
     old.close();
 
     const db = openDatabase(path);
     expect(db.query<{ user_version: number }, []>('PRAGMA user_version').get()!.user_version).toBe(SCHEMA_VERSION);
-    expect(db.query<{ n: number }, []>('SELECT count(*) AS n FROM identity_state').get()!.n).toBe(1);
+    const states = db.query<{ id: string; state: string }, []>('SELECT id, state FROM identity_state ORDER BY id').all();
+    // Version 3 keeps the provider's state as one snapshot: kimi-ai.chat's is its cookie jar and nonce.
+    expect(states.map((r) => [r.id, JSON.parse(r.state)])).toEqual([
+      ['a', { cookies: JSON.parse(cookies), nonce: JSON.parse(nonce) }],
+      ['b', { cookies: {}, nonce: null }],
+    ]);
     expect(db.query<{ n: number }, []>('SELECT count(*) AS n FROM sessions').get()!.n).toBe(0);
     db.close();
   });

@@ -41,7 +41,7 @@ function fixture() {
       return () => (timer.stopped = true);
     },
   });
-  const service = new SessionService(repo, { ttlMs: 3_600_000, maxSessions: 0, contextMaxLength: 1_000_000 }, Date.now, storage);
+  const service = new SessionService({ repo, ttlMs: 3_600_000, maxSessions: 0, contextMaxLength: 1_000_000, newConversation: () => 'c', storage });
   const pages = () => db.query<{ page_count: number }, []>('PRAGMA page_count').get()!.page_count;
   return {
     path,
@@ -52,7 +52,11 @@ function fixture() {
     lines,
     probes,
     /** No room for one more page, like a full disk. */
-    fill: () => db.exec(`PRAGMA max_page_count = ${pages()}`),
+    // Free pages (a migration rebuilds a table) would take writes: a full disk has none to give.
+    fill: () => {
+      db.exec('VACUUM');
+      db.exec(`PRAGMA max_page_count = ${pages()}`);
+    },
     free: () => db.exec('PRAGMA max_page_count = 1073741823'),
   };
 }

@@ -2,27 +2,28 @@
 // as a Bearer token or as HTTP Basic's password (what a browser sends for /dashboard).
 // Without ADMIN_KEY all of it is off. Nothing here shows cookies, keys or proxy passwords.
 
+import type { Failover } from '../../chat/failover.ts';
 import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ActivityFeed } from '../../ops/activity-feed.ts';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from '../../ops/dashboard-page.ts';
 import { identityView } from '../../ops/identity-view.ts';
 import type { IdentityPool } from '../../pool/identity-pool.ts';
+import type { PoolMember } from '../../pool/pool-member.ts';
+import { outcomeDetail, type UpstreamOutcome } from '../../providers/outcome.ts';
+import type { Provider } from '../../providers/provider.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
-import type { KimiClient } from '../../upstream/kimi-client.ts';
-import { outcomeDetail, type UpstreamOutcome } from '../../upstream/outcome.ts';
-import { newUpstreamSessionId } from '../../upstream/session-id.ts';
 import { bearerFromHeader, createKeyCheck, type KeyCheck } from '../auth.ts';
 import { jsonResponse } from '../responses.ts';
 
 export interface AdminDeps {
   adminKey: string | null;
-  pool: IdentityPool;
-  client: KimiClient;
+  provider: Provider<unknown>;
+  pool: IdentityPool<unknown>;
+  failover: Failover<unknown>;
   sessions: SessionService;
   activity: ActivityFeed;
   reloadAccounts: () => Promise<{ ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string }>;
   probeTimeoutMs: number;
-  upstreamModel: string;
 }
 
 export type IdentityAction = 'disable' | 'enable' | 'refresh' | 'probe';
@@ -63,14 +64,15 @@ export class AdminApi {
 
   identities(): Response {
     const now = Date.now();
-    return jsonResponse({ now, queueDepth: this.deps.pool.queueDepth, identities: this.deps.pool.list().filter((m) => !m.removed).map((m) => identityView(m, now)) });
+    const identities = this.deps.pool.list().filter((m) => !m.removed).map((m) => this.view(m, now));
+    return jsonResponse({ now, queueDepth: this.deps.pool.queueDepth, identities });
   }
 
   async identityAction(id: string, action: string): Promise<Response> {
-    const { pool, client } = this.deps;
+    const { pool, provider } = this.deps;
     const member = pool.list().find((m) => m.id === id && !m.removed);
     if (!member) throw new GatewayError('identity_not_found', `No identity ${clientText(id)} in the pool. GET /admin/identities lists them.`);
-    const reply = (ok: boolean, message: string) => jsonResponse({ id, action, ok, message, identity: identityView(member, Date.now()) });
+    const reply = (ok: boolean, message: string) => jsonResponse({ id, action, ok, message, identity: this.view(member, Date.now()) });
 
     switch (action) {
       case 'disable':
@@ -81,12 +83,16 @@ export class AdminApi {
         return reply(true, 'enabled: back in rotation, its failure history forgotten');
       case 'refresh': {
         const started = performance.now();
-        const result = await client.refreshNonce(member.upstream);
+        const result = await provider.refresh(member.state);
         const ms = Math.round(performance.now() - started);
-        return result.ok ? reply(true, `chat page fetched, new nonce in ${ms} ms`) : reply(false, `refresh failed: ${describe(result.outcome)}`);
+        return result.ok ? reply(true, `credentials fetched from ${provider.site} in ${ms} ms`) : reply(false, `refresh failed: ${describe(result.outcome)}`);
       }
-      case 'probe':
-        return this.probe(id, reply);
+      case 'probe': {
+        const result = await this.deps.failover.probe(id, this.deps.probeTimeoutMs);
+        if (!result) throw new GatewayError('identity_not_found', `No identity ${clientText(id)} in the pool.`);
+        const ms = Math.round(result.latencyMs);
+        return result.outcome.kind === 'ok' ? reply(true, `probe answered in ${ms} ms`) : reply(false, `probe failed after ${ms} ms: ${describe(result.outcome)}`);
+      }
       default:
         throw new GatewayError('unknown_action', `Unknown action ${clientText(action)}. Use one of: ${IDENTITY_ACTIONS.join(', ')}.`);
     }
@@ -118,23 +124,8 @@ export class AdminApi {
     return jsonResponse(this.deps.activity.snapshot(minutes));
   }
 
-  /** One tiny message through this identity now, outside the scheduler; its outcome counts like any other. */
-  private async probe(id: string, reply: (ok: boolean, message: string) => Response): Promise<Response> {
-    const { pool, client } = this.deps;
-    const lease = pool.leaseForProbe(id);
-    if (!lease) throw new GatewayError('identity_not_found', `No identity ${clientText(id)} in the pool.`);
-    const started = performance.now();
-    const { outcome } = await client.send(lease.identity, {
-      prompt: 'ping',
-      upstreamModel: this.deps.upstreamModel,
-      sessionId: newUpstreamSessionId(),
-      signal: AbortSignal.timeout(this.deps.probeTimeoutMs),
-      timeoutMs: this.deps.probeTimeoutMs,
-      mayRetry: lease.takeExtraCall,
-    });
-    const latencyMs = Math.round(performance.now() - started);
-    pool.release(lease, { outcome, latencyMs, timeoutCounts: true });
-    return outcome.kind === 'ok' ? reply(true, `probe answered in ${latencyMs} ms`) : reply(false, `probe failed after ${latencyMs} ms: ${describe(outcome)}`);
+  private view(member: PoolMember<unknown>, now: number) {
+    return identityView(member, now, this.deps.provider.credentialAgeMs(member.state, now));
   }
 }
 

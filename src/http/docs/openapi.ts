@@ -2,7 +2,7 @@
 // /docs/openapi.json (and rendered at /docs). test/http/docs.test.ts checks that it names
 // exactly the routes app.ts registers. No absolute URL anywhere: the binary serves it offline.
 
-import { MODELS } from '../../conversation/models.ts';
+import { MODELS } from '../../providers/kimi-ai-chat/models.ts';
 import { VERSION } from '../../version.ts';
 
 // ---- the subset of OpenAPI 3.1 this document uses -------------------------------------

@@ -3,7 +3,10 @@
 
 import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ChatMessage, ChatRole } from '../../conversation/messages.ts';
-import { DEFAULT_MODEL, MODELS, findModel, type ModelInfo } from '../../conversation/models.ts';
+import type { ModelInfo, Provider } from '../../providers/provider.ts';
+
+/** The models a request may name: the provider's. */
+export type ModelCatalog = Pick<Provider<unknown>, 'models' | 'defaultModel' | 'findModel'>;
 
 export interface ChatRequest {
   model: ModelInfo;
@@ -30,13 +33,13 @@ const ROLE_MAP = new Map<string, ChatRole>([
 
 const NON_TEXT_PARTS = new Set(['image_url', 'input_image', 'image', 'input_audio', 'audio', 'file', 'input_file', 'video_url']);
 
-export function parseChatRequest(body: unknown): ChatRequest {
+export function parseChatRequest(body: unknown, models: ModelCatalog): ChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('The request body must be a JSON object with "model" and "messages".');
   }
   const b = body as Record<string, unknown>;
   return {
-    model: readModel(b.model),
+    model: readModel(b.model, models),
     messages: readMessages(b.messages),
     stream: readOptionalBoolean(b.stream, 'stream') ?? false,
     includeUsage: readStreamOptions(b.stream_options),
@@ -45,13 +48,14 @@ export function parseChatRequest(body: unknown): ChatRequest {
   };
 }
 
-function readModel(value: unknown): ModelInfo {
-  if (value === undefined || value === null || value === '') return DEFAULT_MODEL;
-  if (typeof value !== 'string') throw invalidRequest('"model" must be a string.', 'model');
-  const model = findModel(value);
+/** The model named in a request (`param`: where), the default when none; 404 model_not_found for an unknown one. */
+export function readModel(value: unknown, models: ModelCatalog, param = 'model'): ModelInfo {
+  if (value === undefined || value === null || value === '') return models.defaultModel;
+  if (typeof value !== 'string') throw invalidRequest(`"${param}" must be a string.`, param);
+  const model = models.findModel(value);
   if (!model) {
-    throw new GatewayError('model_not_found', `The model ${clientText(value)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`, {
-      param: 'model',
+    throw new GatewayError('model_not_found', `The model ${clientText(value)} does not exist. Available models: ${models.models.map((m) => m.id).join(', ')}.`, {
+      param,
     });
   }
   return model;

@@ -1,19 +1,17 @@
-// GET /v1/models and /v1/models/{id}: bodies are built once.
+// GET /v1/models and /v1/models/{id}: the provider's models, bodies built once.
 
-import { clientText, GatewayError } from '../../errors.ts';
-import { MODELS, findModel } from '../../conversation/models.ts';
+import type { ModelInfo } from '../../providers/provider.ts';
 import { rawJsonResponse } from '../responses.ts';
+import { readModel, type ModelCatalog } from './chat-request.ts';
 
-const modelObject = (m: (typeof MODELS)[number]) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'moonshotai' });
+const modelObject = (m: ModelInfo) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy });
 
-const LIST = JSON.stringify({ object: 'list', data: MODELS.map(modelObject) });
-const ONE = new Map(MODELS.map((m) => [m.id, JSON.stringify(modelObject(m))]));
-
-export const listModels = (): Response => rawJsonResponse(LIST);
-
-export function getModel(id: string): Response {
-  const model = findModel(id);
-  const body = model && ONE.get(model.id);
-  if (!body) throw new GatewayError('model_not_found', `The model ${clientText(id)} does not exist. Available models: ${MODELS.map((m) => m.id).join(', ')}.`, { param: 'model' });
-  return rawJsonResponse(body);
+export function modelResponses(catalog: ModelCatalog) {
+  const list = JSON.stringify({ object: 'list', data: catalog.models.map(modelObject) });
+  const one = new Map(catalog.models.map((m) => [m.id, JSON.stringify(modelObject(m))]));
+  return {
+    list: (): Response => rawJsonResponse(list),
+    /** 404 model_not_found for an unknown id; the site's own model names find theirs. */
+    one: (id: string): Response => rawJsonResponse(one.get(readModel(id, catalog).id)!),
+  };
 }

@@ -3,9 +3,9 @@
 // as a short excerpt with every secret the caller's Redactor knows masked: they reach
 // logs and the admin API (never clients, see chat/upstream-errors.ts).
 
-import type { RefusalTopic, UpstreamOutcome } from './outcome.ts';
-import { Redactor } from './redactor.ts';
-import { parseRetryAfter } from './retry-after.ts';
+import type { RefusalTopic, UpstreamOutcome } from '../outcome.ts';
+import { Redactor } from '../redactor.ts';
+import { parseRetryAfter } from '../retry-after.ts';
 
 export interface UpstreamReply {
   status: number;

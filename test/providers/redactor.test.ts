@@ -1,7 +1,7 @@
 // Redactor: masks every secret the gateway knows in text that came from the site.
 
 import { describe, expect, test } from 'bun:test';
-import { proxySecrets, Redactor } from '../../src/upstream/redactor.ts';
+import { proxySecrets, Redactor } from '../../src/providers/redactor.ts';
 
 describe('Redactor', () => {
   test('masks each secret wherever it occurs, longest first', () => {

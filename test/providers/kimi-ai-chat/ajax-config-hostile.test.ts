@@ -3,8 +3,8 @@
 // size and charset; a page stuffed with scripts is refused after a bounded scan.
 
 import { describe, expect, test } from 'bun:test';
-import { AjaxConfigError, extractAjaxConfig, MAX_SCRIPTS } from '../../src/upstream/ajax-config.ts';
-import { scriptElements } from '../../src/upstream/html-scripts.ts';
+import { AjaxConfigError, extractAjaxConfig, MAX_SCRIPTS } from '../../../src/providers/kimi-ai-chat/ajax-config.ts';
+import { scriptElements } from '../../../src/providers/kimi-ai-chat/html-scripts.ts';
 
 const REAL = '<script type="text/javascript" id="kimi-chat-js-extra">var kimi_ajax = {"ajax_url":"\\/wp-admin\\/admin-ajax.php","nonce":"real000001"};</script>';
 const decoy = (nonce = 'decoy00001') => `var kimi_ajax = {"nonce":"${nonce}"};`;

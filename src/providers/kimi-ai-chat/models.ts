@@ -1,15 +1,10 @@
-// The models clients may ask for, and the upstream name each one maps to.
+// The models kimi-ai.chat offers: the names clients use and the site's own names.
 
-export interface ModelInfo {
-  id: string;
-  upstream: string;
-  /** Fixed creation time reported by /v1/models (seconds). */
-  created: number;
-}
+import type { ModelInfo } from '../provider.ts';
 
 export const MODELS: readonly ModelInfo[] = [
-  { id: 'kimi-k2-instruct-0905', upstream: 'moonshotai/Kimi-K2-Instruct-0905', created: 1757030400 },
-  { id: 'kimi-k2-instruct', upstream: 'moonshotai/Kimi-K2-Instruct', created: 1752192000 },
+  { id: 'kimi-k2-instruct-0905', upstream: 'moonshotai/Kimi-K2-Instruct-0905', created: 1757030400, ownedBy: 'moonshotai' },
+  { id: 'kimi-k2-instruct', upstream: 'moonshotai/Kimi-K2-Instruct', created: 1752192000, ownedBy: 'moonshotai' },
 ];
 
 export const DEFAULT_MODEL: ModelInfo = MODELS[0]!;

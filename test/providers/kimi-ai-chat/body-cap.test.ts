@@ -3,7 +3,7 @@
 // upstream_too_large and the gateway's memory stays bounded.
 
 import { afterEach, describe, expect, test } from 'bun:test';
-import { configFor, startHarness, type Harness } from '../helpers/harness.ts';
+import { configFor, startHarness, type Harness } from '../../helpers/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -85,3 +85,11 @@ export class FetchGate {
     };
   }
 }
+
+let processGate: FetchGate | null = null;
+
+/** One gate per process, as Bun's fetch limit is per process. */
+export function sharedFetchGate(): FetchGate {
+  processGate ??= new FetchGate(processFetchLimit());
+  return processGate;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { AjaxConfigError, extractAjaxConfig } from '../../src/upstream/ajax-config.ts';
+import { AjaxConfigError, extractAjaxConfig } from '../../../src/providers/kimi-ai-chat/ajax-config.ts';
 
 const page = (script: string, filler = '') =>
   `<!doctype html><html><head><script src="/x.js"></script>${filler}${script}</head><body><div id="chat"></div></body></html>`;

@@ -2,7 +2,7 @@
 // and cancels the transfer past it.
 
 import { describe, expect, test } from 'bun:test';
-import { readCapped } from '../../src/upstream/read-capped.ts';
+import { readCapped } from '../../src/providers/read-capped.ts';
 
 /** A body made of `chunks`, recording how many were pulled and whether it was cancelled. */
 function source(chunks: Uint8Array[]) {

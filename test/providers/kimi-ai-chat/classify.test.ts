@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { classifyUpstreamReply } from '../../src/upstream/classify.ts';
+import { classifyUpstreamReply } from '../../../src/providers/kimi-ai-chat/classify.ts';
 
 const reply = (status: number, body: string, headers: Record<string, string> = {}) => ({ status, body, headers: new Headers(headers) });
 const NOW = Date.parse('2026-11-21T12:00:00Z');

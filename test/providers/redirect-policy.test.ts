@@ -2,7 +2,7 @@
 // upgrade on the same host), nothing else; refusals name a host, never a path or query.
 
 import { describe, expect, test } from 'bun:test';
-import { describeLocation, redirectDecision } from '../../src/upstream/redirects.ts';
+import { describeLocation, redirectDecision } from '../../src/providers/redirects.ts';
 
 const httpsSite = new URL('https://kimi-ai.chat');
 const httpSite = new URL('http://kimi-ai.chat');

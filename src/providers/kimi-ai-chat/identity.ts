@@ -1,18 +1,10 @@
-// What one upstream identity carries between requests: its cookie jar, its nonce and
+// What one kimi-ai.chat identity carries between requests: its cookie jar, its nonce and
 // the one nonce refresh that may be in flight. Health and limits live in the pool.
 
+import type { UpstreamOutcome } from '../outcome.ts';
+import type { IdentityTransport } from '../provider.ts';
 import { DEFAULT_USER_AGENT } from './browser-headers.ts';
 import { CookieJar } from './cookie-jar.ts';
-import type { UpstreamOutcome } from './outcome.ts';
-
-export interface IdentityProfile {
-  id: string;
-  /** "name=value; other=value" as copied from a browser; absent = anonymous visitor. */
-  cookies?: string;
-  userAgent?: string;
-  /** Per-identity proxy URL for Bun's fetch (may carry credentials: never log it). */
-  proxy?: string;
-}
 
 export interface NonceState {
   value: string;
@@ -24,7 +16,7 @@ export interface NonceState {
 /** `slotWaitMs`: how long the page fetch waited for a connection slot (not the identity's latency). */
 export type NonceResult = ({ ok: true; nonce: NonceState } | { ok: false; outcome: UpstreamOutcome }) & { slotWaitMs?: number };
 
-export class UpstreamIdentity {
+export class KimiIdentity {
   readonly id: string;
   readonly jar: CookieJar;
   readonly userAgent: string;
@@ -33,11 +25,11 @@ export class UpstreamIdentity {
   /** The single nonce refresh in flight, shared by every request that needs it. */
   pendingRefresh: Promise<NonceResult> | null = null;
 
-  /** `jar` restores persisted cookies; otherwise the profile's cookies seed a new jar. */
-  constructor(profile: IdentityProfile, now: () => number = Date.now, jar?: CookieJar) {
-    this.id = profile.id;
-    this.jar = jar ?? (profile.cookies ? CookieJar.fromHeader(profile.cookies, now) : new CookieJar(now));
-    this.userAgent = profile.userAgent ?? DEFAULT_USER_AGENT;
-    this.proxy = profile.proxy;
+  /** `jar` restores persisted cookies; otherwise the transport's cookies seed a new jar. */
+  constructor(transport: IdentityTransport, now: () => number = Date.now, jar?: CookieJar) {
+    this.id = transport.id;
+    this.jar = jar ?? (transport.cookies ? CookieJar.fromHeader(transport.cookies, now) : new CookieJar(now));
+    this.userAgent = transport.userAgent ?? DEFAULT_USER_AGENT;
+    this.proxy = transport.proxy;
   }
 }

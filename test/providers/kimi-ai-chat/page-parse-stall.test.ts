@@ -2,7 +2,7 @@
 // size cap) must not stall the event loop: /healthz keeps answering at once.
 
 import { afterEach, expect, test } from 'bun:test';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHarness, type Harness } from '../../helpers/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -3,9 +3,12 @@
 
 import { afterAll, describe, expect, test } from 'bun:test';
 import { startEmulator } from '../../emulator/emulator.ts';
-import { FetchGate, processFetchLimit } from '../../src/upstream/fetch-gate.ts';
-import { KimiClient } from '../../src/upstream/kimi-client.ts';
-import { UpstreamIdentity } from '../../src/upstream/upstream-identity.ts';
+import { FetchGate, processFetchLimit } from '../../src/providers/fetch-gate.ts';
+import { MODELS } from '../../src/providers/kimi-ai-chat/models.ts';
+import { KimiClient } from '../../src/providers/kimi-ai-chat/client.ts';
+import { KimiIdentity } from '../../src/providers/kimi-ai-chat/identity.ts';
+
+const MODEL = MODELS[1]!;
 
 describe('FetchGate', () => {
   test('grants up to its size at once, then first come first served', async () => {
@@ -76,10 +79,10 @@ describe('KimiClient behind a gate of one slot', () => {
 
   test('two sends with a 600 ms budget at 400 ms latency both succeed; the second reports its wait', async () => {
     const client = new KimiClient({ baseUrl: emulator.url, nonceMaxAgeMs: 3_600_000, gate: new FetchGate(1) });
-    const identity = new UpstreamIdentity({ id: 'solo', cookies: 'kimi_visitor=solo' });
+    const identity = new KimiIdentity({ id: 'solo', cookies: 'kimi_visitor=solo' });
     expect((await client.refreshNonce(identity)).ok).toBe(true);
     const send = (prompt: string) =>
-      client.send(identity, { prompt, upstreamModel: 'moonshotai/Kimi-K2-Instruct', sessionId: 'session_1_abcdefghi', signal: new AbortController().signal, timeoutMs: 600 });
+      client.send(identity, { prompt, model: MODEL, conversation: 'session_1_abcdefghi', signal: new AbortController().signal, timeoutMs: 600, deadline: Infinity, mayCallAgain: () => true });
     const [first, second] = await Promise.all([send('one'), send('two')]);
     expect([first.outcome.kind, second.outcome.kind]).toEqual(['ok', 'ok']);
     const [shorter, longer] = [first.slotWaitMs, second.slotWaitMs].sort((a, b) => a - b);
@@ -91,17 +94,18 @@ describe('KimiClient behind a gate of one slot', () => {
   test('the request deadline still bounds the wait for a slot', async () => {
     const gate = new FetchGate(1);
     const client = new KimiClient({ baseUrl: emulator.url, nonceMaxAgeMs: 3_600_000, gate });
-    const identity = new UpstreamIdentity({ id: 'late', cookies: 'kimi_visitor=late' });
+    const identity = new KimiIdentity({ id: 'late', cookies: 'kimi_visitor=late' });
     expect((await client.refreshNonce(identity)).ok).toBe(true);
     const held = await gate.acquire();
     const t0 = Date.now();
     const result = await client.send(identity, {
       prompt: 'x',
-      upstreamModel: 'moonshotai/Kimi-K2-Instruct',
-      sessionId: 'session_1_abcdefghi',
+      model: MODEL,
+      conversation: 'session_1_abcdefghi',
       signal: new AbortController().signal,
       timeoutMs: 10_000,
       deadline: t0 + 150,
+      mayCallAgain: () => true,
     });
     held();
     expect(result.outcome).toMatchObject({ kind: 'transient', timedOut: true });

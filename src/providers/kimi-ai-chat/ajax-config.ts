@@ -20,6 +20,9 @@ export class AjaxConfigError extends Error {
 const DEFINITION = /\bkimi_ajax\s*=(?!=)\s*/;
 /** WordPress nonces are 10 hex characters; one client claims 32. Anything else is not a nonce. */
 const NONCE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether a nonce is within the bounds the gateway accepts from the page (also checked on restore). */
+export const isAcceptableNonce = (value: string): boolean => NONCE.test(value);
 const MAX_AJAX_URL_LENGTH = 2048;
 /** Real chat pages carry tens of scripts; past this many the page is not the chat page. */
 export const MAX_SCRIPTS = 10_000;

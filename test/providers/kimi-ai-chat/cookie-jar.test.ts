@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { CookieJar } from '../../src/upstream/cookie-jar.ts';
+import { CookieJar } from '../../../src/providers/kimi-ai-chat/cookie-jar.ts';
 
 describe('CookieJar', () => {
   test('seeds from a browser Cookie header', () => {

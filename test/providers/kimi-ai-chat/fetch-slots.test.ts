@@ -5,7 +5,7 @@
 // do not take fetch slots from the gateway when both run in this process.
 
 import { afterEach, expect, test } from 'bun:test';
-import { poolOf, startHarness, TEST_KEY, type Harness } from '../helpers/harness.ts';
+import { poolOf, startHarness, TEST_KEY, type Harness } from '../../helpers/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

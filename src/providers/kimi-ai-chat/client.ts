@@ -8,17 +8,18 @@
 // Each fetch first takes a slot of the process's FetchGate, and timers start only then:
 // waiting for a connection is not the identity's latency (fetch-gate.ts).
 
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../log.ts';
 import { AjaxConfigError, extractAjaxConfig } from './ajax-config.ts';
 import { browserHeaders, type BrowserHeaderSet } from './browser-headers.ts';
 import { classifyHttpFailure, classifyUpstreamReply } from './classify.ts';
 import type { CookieRefusal } from './cookie-jar.ts';
-import { FetchGate, processFetchLimit } from './fetch-gate.ts';
-import type { UpstreamOutcome } from './outcome.ts';
-import { readCapped } from './read-capped.ts';
-import { proxySecrets, Redactor } from './redactor.ts';
-import { describeLocation, redirectDecision } from './redirects.ts';
-import type { NonceResult, NonceState, UpstreamIdentity } from './upstream-identity.ts';
+import { sharedFetchGate, type FetchGate } from '../fetch-gate.ts';
+import type { UpstreamOutcome } from '../outcome.ts';
+import type { SendJob, SendResult } from '../provider.ts';
+import { readCapped } from '../read-capped.ts';
+import { proxySecrets, Redactor } from '../redactor.ts';
+import { describeLocation, redirectDecision } from '../redirects.ts';
+import type { NonceResult, NonceState, KimiIdentity } from './identity.ts';
 
 export interface KimiClientOptions {
   baseUrl: string;
@@ -37,38 +38,11 @@ export interface KimiClientOptions {
   now?: () => number;
 }
 
-export interface SendMessage {
-  prompt: string;
-  upstreamModel: string;
-  sessionId: string;
-  signal: AbortSignal;
-  /** The attempt's time budget; time spent waiting for a connection slot is not counted. */
-  timeoutMs: number;
-  /** Absolute limit (the client's clock, epoch ms) that slot waits count against too: the request's deadline. */
-  deadline?: number;
-  /** Asked before the one retry after a nonce refresh (an extra call against the rpm budget). */
-  mayRetry?: () => boolean;
-}
-
-export interface SendResult {
-  outcome: UpstreamOutcome;
-  /** HTTP calls made upstream for this send (page fetches included). */
-  upstreamCalls: number;
-  /** Time this send spent waiting for a free connection slot: neither latency nor timeout of the identity. */
-  slotWaitMs: number;
-}
 
 export const DEFAULT_UPSTREAM_MAX_BYTES = 2 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 const DEFAULT_AJAX_PATH = '/wp-admin/admin-ajax.php';
 
-let processGate: FetchGate | null = null;
-
-/** One gate per process, as Bun's fetch limit is per process. */
-export function sharedFetchGate(): FetchGate {
-  processGate ??= new FetchGate(processFetchLimit());
-  return processGate;
-}
 
 type Slot = { ok: true; release: () => void; waitedMs: number } | { ok: false; outcome: UpstreamOutcome; waitedMs: number };
 
@@ -82,7 +56,7 @@ export class KimiClient {
   private readonly gate: FetchGate;
   private readonly log: Logger | undefined;
   private readonly now: () => number;
-  private readonly headerCache = new WeakMap<UpstreamIdentity, BrowserHeaderSet>();
+  private readonly headerCache = new WeakMap<KimiIdentity, BrowserHeaderSet>();
 
   constructor(options: KimiClientOptions) {
     this.baseUrl = options.baseUrl;
@@ -96,20 +70,18 @@ export class KimiClient {
     this.now = options.now ?? Date.now;
   }
 
-  /** Sends one message; on a nonce rejection refreshes the nonce and retries once. */
-  async send(identity: UpstreamIdentity, message: SendMessage): Promise<SendResult> {
+  /** Sends one message; on a nonce rejection refreshes the nonce and retries once (when the job allows another call). */
+  async send(identity: KimiIdentity, message: SendJob): Promise<SendResult> {
     const startedAt = this.now();
-    const deadline = message.deadline ?? Infinity;
-    let calls = 0;
+    const { deadline } = message;
     let slotWaitMs = 0;
     let retried = false;
-    const result = (outcome: UpstreamOutcome): SendResult => ({ outcome, upstreamCalls: calls, slotWaitMs });
+    const result = (outcome: UpstreamOutcome): SendResult => ({ outcome, slotWaitMs });
     for (;;) {
       const current = identity.nonce;
       let nonce: NonceResult;
       if (current && !this.isStale(current)) nonce = { ok: true, nonce: current };
       else {
-        calls++;
         const waitStart = this.now();
         nonce = await this.refreshNonce(identity, message.signal, deadline);
         // A refresh joined late waited only part of the page's slot wait.
@@ -118,13 +90,12 @@ export class KimiClient {
       if (!nonce.ok) return result(nonce.outcome);
       // The attempt's budget, less what has gone to slot waits; the deadline bounds everything.
       const budget = Math.min(message.timeoutMs - (this.now() - startedAt - slotWaitMs), deadline - this.now());
-      calls++;
       const posted = await this.postMessage(identity, nonce.nonce, message, budget, deadline);
       slotWaitMs += posted.waitedMs;
       const { outcome } = posted;
       if (outcome.kind !== 'nonce_rejected') return result(outcome);
       if (retried) return result({ kind: 'nonce_rejected', detail: `${outcome.detail} (again, with a fresh nonce)`, afterRefresh: true });
-      if (message.mayRetry && !message.mayRetry()) return result(outcome);
+      if (!message.mayCallAgain()) return result(outcome);
       retried = true;
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;
@@ -135,7 +106,7 @@ export class KimiClient {
    * Starts (or joins) the identity's single in-flight refresh. The caller's signal (and
    * deadline) only stop its own wait; the refresh goes on for the others.
    */
-  refreshNonce(identity: UpstreamIdentity, signal?: AbortSignal, deadline = Infinity): Promise<NonceResult> {
+  refreshNonce(identity: KimiIdentity, signal?: AbortSignal, deadline = Infinity): Promise<NonceResult> {
     identity.pendingRefresh ??= this.fetchNonce(identity).finally(() => {
       identity.pendingRefresh = null;
     });
@@ -146,7 +117,7 @@ export class KimiClient {
     return this.now() - nonce.fetchedAt >= this.nonceMaxAgeMs;
   }
 
-  private async fetchNonce(identity: UpstreamIdentity): Promise<NonceResult> {
+  private async fetchNonce(identity: KimiIdentity): Promise<NonceResult> {
     const slot = await this.takeSlot();
     if (!slot.ok) return { ok: false, outcome: slot.outcome, slotWaitMs: slot.waitedMs };
     const fail = (outcome: UpstreamOutcome): NonceResult => ({ ok: false, outcome: this.redacted(outcome, identity), slotWaitMs: slot.waitedMs });
@@ -191,9 +162,9 @@ export class KimiClient {
   }
 
   private async postMessage(
-    identity: UpstreamIdentity,
+    identity: KimiIdentity,
     nonce: NonceState,
-    message: SendMessage,
+    message: SendJob,
     budgetMs: number,
     deadline: number,
   ): Promise<{ outcome: UpstreamOutcome; waitedMs: number }> {
@@ -206,8 +177,8 @@ export class KimiClient {
       action: 'kimi_send_message',
       nonce: nonce.value,
       message: message.prompt,
-      model: message.upstreamModel,
-      session_id: message.sessionId,
+      model: message.model.upstream,
+      session_id: message.conversation,
     });
     const done = (outcome: UpstreamOutcome) => ({ outcome: this.redacted(outcome, identity, nonce.value), waitedMs: slot.waitedMs });
     const url = new URL(`${this.baseUrl}${nonce.ajaxPath}`);
@@ -256,7 +227,7 @@ export class KimiClient {
   }
 
   /** Stores the response's cookies; a refused one makes the whole answer a protocol outcome. */
-  private storeCookies(identity: UpstreamIdentity, headers: Headers, what: string): UpstreamOutcome | null {
+  private storeCookies(identity: KimiIdentity, headers: Headers, what: string): UpstreamOutcome | null {
     const refused: CookieRefusal[] = identity.jar.storeFrom(headers);
     if (refused.length === 0) return null;
     for (const r of refused) this.log?.warn('upstream cookie refused', { identity: identity.id, on: what, cookie: r.name, reason: r.reason });
@@ -270,7 +241,7 @@ export class KimiClient {
   }
 
   /** Masks everything secret this identity holds (cookies, nonces, proxy credentials) and the configured keys. */
-  private redactorFor(identity: UpstreamIdentity, sentNonce?: string): Redactor {
+  private redactorFor(identity: KimiIdentity, sentNonce?: string): Redactor {
     const cookies = identity.jar.snapshot();
     const secrets = [...Object.values(cookies).map((c) => c.value), ...proxySecrets(identity.proxy), ...this.secrets];
     if (identity.nonce) secrets.push(identity.nonce.value);
@@ -279,14 +250,14 @@ export class KimiClient {
   }
 
   /** Details built from error messages and the gateway's own words pass through the redactor too. */
-  private redacted(outcome: UpstreamOutcome, identity: UpstreamIdentity, sentNonce?: string): UpstreamOutcome {
+  private redacted(outcome: UpstreamOutcome, identity: KimiIdentity, sentNonce?: string): UpstreamOutcome {
     if (outcome.kind === 'ok' || outcome.kind === 'cancelled') return outcome;
     const redactor = this.redactorFor(identity, sentNonce);
     if (outcome.kind === 'refused') return { ...outcome, reason: redactor.redact(outcome.reason) };
     return { ...outcome, detail: redactor.redact(outcome.detail) };
   }
 
-  private headersFor(identity: UpstreamIdentity): BrowserHeaderSet {
+  private headersFor(identity: KimiIdentity): BrowserHeaderSet {
     let set = this.headerCache.get(identity);
     if (!set) {
       set = browserHeaders(this.baseUrl, identity.userAgent);
@@ -296,7 +267,7 @@ export class KimiClient {
   }
 }
 
-function cookieHeader(identity: UpstreamIdentity): Record<string, string> {
+function cookieHeader(identity: KimiIdentity): Record<string, string> {
   const cookie = identity.jar.header();
   return cookie ? { Cookie: cookie } : {};
 }

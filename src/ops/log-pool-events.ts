@@ -1,9 +1,9 @@
 // Pool events → log lines: state changes, reloads and identity-state saving trouble.
 
 import type { Logger } from '../log.ts';
-import type { IdentityPool } from './identity-pool.ts';
+import type { IdentityPool } from '../pool/identity-pool.ts';
 
-export function logPoolEvents(pool: IdentityPool, log: Logger): void {
+export function logPoolEvents(pool: IdentityPool<unknown>, log: Logger): void {
   pool.onEvent((event) => {
     if (event.type === 'state') {
       const fields = { identity: event.id, from: event.from, to: event.to, reason: event.reason };

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'bun';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHarness, type Harness } from '../../helpers/harness.ts';
 
 const SECRET = 'wp-login-secret-7f3a9c2e11';
 const ADMIN_KEY = 'admin-key-for-redirect-tests';

@@ -2,7 +2,7 @@
 // resent), the answer is a protocol error, and the log says which cookie without its value.
 
 import { afterEach, expect, test } from 'bun:test';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHarness, type Harness } from '../../helpers/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@
 // and in the size of the Cookie header sent back. A refused cookie is not stored.
 
 import { describe, expect, test } from 'bun:test';
-import { CookieJar, MAX_COOKIE_BYTES, MAX_COOKIE_HEADER_BYTES, MAX_COOKIES } from '../../src/upstream/cookie-jar.ts';
+import { CookieJar, MAX_COOKIE_BYTES, MAX_COOKIE_HEADER_BYTES, MAX_COOKIES } from '../../../src/providers/kimi-ai-chat/cookie-jar.ts';
 
 describe('CookieJar bounds', () => {
   test('a 60 KB Set-Cookie is refused, not stored, not resent', () => {

@@ -1,0 +1,113 @@
+// The chat turn as a use case, whatever API surface asked for it: find the conversation's
+// session (one turn at a time), build the one upstream prompt within the budget, send it
+// with failover, and store the answered turn before anyone sees the answer. The HTTP
+// layer only translates requests into TurnRequests and TurnAnswers into its wire format.
+
+import type { ChatMessage } from '../conversation/messages.ts';
+import { buildPrompt, type BuiltPrompt } from '../conversation/prompt.ts';
+import type { GatewayError } from '../errors.ts';
+import type { ModelInfo } from '../providers/provider.ts';
+import type { SessionService } from '../sessions/session-service.ts';
+import type { Failover } from './failover.ts';
+import { newTurnReport, type TurnReport } from './turn-report.ts';
+
+export interface TurnRequest {
+  /** The client key's name: owns the sessions. */
+  caller: string;
+  model: ModelInfo;
+  messages: ChatMessage[];
+  /** The conversation's name (X-Session-Id, `user`); null = recognise it from its messages. */
+  sessionName: string | null;
+}
+
+export interface TurnAnswer {
+  text: string;
+  /** The prompt that was sent (usage estimates count it). */
+  prompt: string;
+  /** Messages left out to fit the budget. */
+  droppedMessages: number;
+  /** The session's public id (X-Session-Id). */
+  sessionId: string;
+}
+
+export interface TurnServiceOptions {
+  sessions: SessionService;
+  failover: Failover<unknown>;
+  /** CONTEXT_MAX_LENGTH */
+  contextMaxLength: number;
+  /** REQUEST_TIMEOUT_MS: the deadline of a turn, retries and waits included. */
+  requestTimeoutMs: number;
+  now?: () => number;
+}
+
+/** One turn, accepted: what is known before the upstream is asked, and `run` to ask it. */
+export class Turn {
+  readonly report: TurnReport = newTurnReport();
+  readonly deadline: number;
+
+  constructor(
+    private readonly service: TurnService,
+    readonly request: TurnRequest,
+    /** The request's own messages within the budget (a turn that cannot fit is refused before it starts). */
+    readonly ownPrompt: BuiltPrompt,
+    now: number,
+    timeoutMs: number,
+  ) {
+    this.deadline = now + timeoutMs;
+  }
+
+  /** Serves the turn; throws a GatewayError (or ClientGoneError when `signal` aborts). */
+  run(signal: AbortSignal): Promise<TurnAnswer> {
+    return this.service.serve(this, signal);
+  }
+}
+
+export class TurnService {
+  private readonly now: () => number;
+
+  constructor(private readonly options: TurnServiceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Accepts a turn: throws 400 context_length_exceeded now when its own messages cannot fit. */
+  start(request: TurnRequest): Turn {
+    const ownPrompt = buildPrompt(request.messages, this.options.contextMaxLength);
+    return new Turn(this, request, ownPrompt, this.now(), this.options.requestTimeoutMs);
+  }
+
+  /** The error the pool would refuse a turn with at once, so a stream can still answer with a status. */
+  admissionError(): GatewayError | null {
+    return this.options.failover.admissionError();
+  }
+
+  /** @internal Turn.run */
+  async serve(turn: Turn, signal: AbortSignal): Promise<TurnAnswer> {
+    const { request, deadline } = turn;
+    const session = await this.options.sessions.begin({
+      owner: request.caller,
+      name: request.sessionName,
+      messages: request.messages,
+      signal,
+      deadline,
+    });
+    try {
+      const { prompt, droppedMessages } =
+        session.messages === request.messages ? turn.ownPrompt : buildPrompt(session.messages, this.options.contextMaxLength);
+      const answer = await this.options.failover.send(
+        {
+          prompt,
+          model: request.model,
+          conversation: session.conversation,
+          preferredIdentityId: session.preferredIdentityId,
+          signal,
+          deadline,
+        },
+        turn.report,
+      );
+      session.commit(answer.text, answer.identityId);
+      return { text: answer.text, prompt, droppedMessages, sessionId: session.sessionId };
+    } finally {
+      session.release();
+    }
+  }
+}

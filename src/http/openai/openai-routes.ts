@@ -1,0 +1,49 @@
+// The OpenAI-compatible routes under /v1, behind the client keys. The key is checked
+// before anything reads the body (a client without a key gets 401, never a 400 about its
+// body), then the body is read under MAX_BODY_BYTES: Elysia's own parsing is off here.
+
+import { bearer } from '@elysiajs/bearer';
+import type { TurnService } from '../../chat/turn-service.ts';
+import type { Logger } from '../../log.ts';
+import type { SessionService } from '../../sessions/session-service.ts';
+import type { GatewayApp } from '../app.ts';
+import { createClientCheck } from '../auth.ts';
+import { readJsonBody } from '../read-body.ts';
+import { chatCompletions } from './chat-route.ts';
+import type { ModelCatalog } from './chat-request.ts';
+import { modelResponses } from './models-route.ts';
+import { deleteSession } from './sessions-route.ts';
+
+export interface OpenAIRouteDeps {
+  turns: TurnService;
+  models: ModelCatalog;
+  sessions: SessionService;
+  log: Logger;
+  apiKeys: readonly string[];
+  keepAliveIntervalMs: number;
+  maxBodyBytes: number;
+  sessionFromUserField: boolean;
+}
+
+export const openaiRoutes = (deps: OpenAIRouteDeps) => {
+  const checkClient = createClientCheck(deps.apiKeys);
+  const models = modelResponses(deps.models);
+  const chat = chatCompletions(deps);
+  return (app: GatewayApp) =>
+    app.use(bearer()).guard({ parse: 'none' }, (api) =>
+      api
+        .resolve(({ bearer: standardBearer, request, trace }) => {
+          const caller = checkClient(request.headers, standardBearer);
+          trace.keyName = caller;
+          return { caller };
+        })
+        .get('/v1/models', models.list)
+        .get('/v1/models/:id', ({ params }) => models.one(params.id))
+        .delete('/v1/sessions/:id', ({ params, caller }) => deleteSession(deps.sessions, caller, params.id))
+        .guard({}, (withBody) =>
+          withBody
+            .resolve(async ({ request }) => ({ body: await readJsonBody(request, deps.maxBodyBytes) }))
+            .post('/v1/chat/completions', chat),
+        ),
+    );
+};
