@@ -6,7 +6,6 @@
 // OpenTelemetry at import (+5 MiB RSS, +4 ms start-up in the gateway) and its default
 // process metrics report bogus values under Bun. State is per instance: no global registry.
 
-import { findModel } from '../providers/kimi-ai-chat/models.ts';
 import type { HealthKind } from '../pool/health.ts';
 import type { PoolEvent } from '../pool/pool-events.ts';
 import type { RequestRecord } from './request-record.ts';
@@ -114,9 +113,9 @@ export class GatewayMetrics {
 }
 
 /** Public model id, '' when none; anything not in the catalogue folds into 'other' so a label value never comes from a client. */
+/** Records carry a model only once the request named a real one: the label set stays bounded. */
 function modelLabel(model: string | null): string {
-  if (model === null) return '';
-  return findModel(model)?.id ?? 'other';
+  return model ?? '';
 }
 
 class Counter<L extends string> {

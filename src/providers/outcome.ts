@@ -1,5 +1,6 @@
-// Every answer from kimi-ai.chat (or the lack of one) becomes exactly one of these.
-// The pool turns kinds into health changes; the http layer turns them into responses.
+// The provider contract's outcome: every answer from the site (or the lack of one) becomes
+// exactly one of these. The pool turns kinds into health changes; chat/ turns failed ones
+// into the errors clients get.
 // Details and reasons quote the site only redacted and cut short (classify.ts): they are
 // for logs and the admin API; clients get a fixed message per kind.
 
@@ -8,7 +9,11 @@ export type RefusalTopic = 'too_long' | 'empty' | 'model' | 'content';
 
 export type UpstreamOutcome =
   | { kind: 'ok'; message: string }
-  /** The nonce was refused (stale, or bound to other cookies). Not a health failure. */
+  /**
+   * The site refused the identity's credentials (kimi-ai.chat: its nonce, stale or bound to
+   * other cookies). Not a health failure, unless it happens again right after the provider
+   * refreshed them (`afterRefresh`): then these cookies are not accepted, a fault.
+   */
   | { kind: 'nonce_rejected'; detail: string; afterRefresh?: boolean }
   /** The site declined this message (too long, empty, bad model...). Retrying will not help. */
   | { kind: 'refused'; reason: string; about?: RefusalTopic }

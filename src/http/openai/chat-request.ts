@@ -104,7 +104,7 @@ function readContent(value: unknown, role: ChatRole, param: string): string {
       texts.push(p.text);
     } else if (typeof p.type === 'string' && NON_TEXT_PARTS.has(p.type)) {
       throw invalidRequest(
-        `${partParam} is an "${p.type}" part, but kimi-ai.chat takes text only. Send text content parts (or a plain string).`,
+        `${partParam} is an "${p.type}" part, but the upstream takes text only. Send text content parts (or a plain string).`,
         partParam,
         'unsupported_content_type',
       );
