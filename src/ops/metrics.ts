@@ -7,7 +7,7 @@
 // process metrics report bogus values under Bun. State is per instance: no global registry.
 
 import { findModel } from '../conversation/models.ts';
-import type { HealthKind } from '../pool/health.ts';
+import { HEALTH_KINDS } from '../pool/health.ts';
 import type { PoolEvent } from '../pool/pool-events.ts';
 import type { RequestRecord } from './request-record.ts';
 
@@ -27,8 +27,6 @@ const FIRST_CONTENT_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 
 /** Seconds waiting for a free identity: usually ~0, seconds when the pool is saturated. */
 const QUEUE_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Every health kind, in a fixed order; the Record makes a new kind a compile error here. */
-const STATES = Object.keys({ ready: 0, cooling: 0, challenged: 0, ejected: 0, disabled: 0 } satisfies Record<HealthKind, 0>);
 
 const START_TIME_SECONDS = performance.timeOrigin / 1000;
 
@@ -90,7 +88,7 @@ export class GatewayMetrics {
         'identity_state',
         'gauge',
         'Current health state per identity: 1 for its state, 0 for the others.',
-        identities.flatMap((i) => STATES.map((state) => sample('identity_state', { identity: i.id, state }, i.state === state ? 1 : 0))),
+        identities.flatMap((i) => HEALTH_KINDS.map((state) => sample('identity_state', { identity: i.id, state }, i.state === state ? 1 : 0))),
       ),
       family(
         'identity_in_flight',

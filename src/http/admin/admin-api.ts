@@ -4,7 +4,6 @@
 
 import { clientText, GatewayError, invalidRequest, notFound } from '../../errors.ts';
 import type { ActivityFeed } from '../../ops/activity-feed.ts';
-import { DASHBOARD_HEADERS, DASHBOARD_HTML } from '../../ops/dashboard-page.ts';
 import { identityView } from '../../ops/identity-view.ts';
 import type { IdentityPool } from '../../pool/identity-pool.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
@@ -12,6 +11,7 @@ import type { KimiClient } from '../../upstream/kimi-client.ts';
 import { outcomeDetail, type UpstreamOutcome } from '../../upstream/outcome.ts';
 import { newUpstreamSessionId } from '../../upstream/session-id.ts';
 import { bearerFromHeader, createKeyCheck, type KeyCheck } from '../auth.ts';
+import { dashboardPage } from '../pages/pages.ts';
 import { jsonResponse } from '../responses.ts';
 
 export interface AdminDeps {
@@ -68,7 +68,7 @@ export class AdminApi {
   }
 
   dashboard(): Response {
-    return new Response(DASHBOARD_HTML, { headers: DASHBOARD_HEADERS });
+    return dashboardPage();
   }
 
   identities(): Response {

@@ -1,118 +1,58 @@
 // The OpenAPI 3.1 description of every route in app.ts, written by hand and served at
 // /docs/openapi.json (and rendered at /docs). test/http/docs.test.ts checks that it names
-// exactly the routes app.ts registers. No absolute URL anywhere: the binary serves it offline.
+// exactly the routes app.ts registers. Lists the code already has (models, roles, health
+// states, outcome kinds, ignored parameters, identity actions) are imported, not restated.
+// No absolute URL anywhere: the binary serves it offline.
 
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { MODELS } from '../../conversation/models.ts';
+import type { OpenAIErrorType } from '../../errors.ts';
+import { HEALTH_KINDS } from '../../pool/health.ts';
+import type { UpstreamOutcomeKind } from '../../upstream/outcome.ts';
 import { VERSION } from '../../version.ts';
+import { IDENTITY_ACTIONS } from '../admin/admin-api.ts';
+import { IGNORED_PARAMETERS, ROLE_NAMES } from '../openai/chat-request.ts';
 
-// ---- the subset of OpenAPI 3.1 this document uses -------------------------------------
+// ---- types: openapi-types' OpenAPI 3.1, adjusted where this document needs more -----------
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
-
-export interface ReferenceObject {
-  $ref: string;
-}
-
-/** A JSON Schema 2020-12 object (OpenAPI 3.1's dialect), the keywords used here. */
-export interface SchemaObject {
-  title?: string;
-  description?: string;
-  type?: JsonType | JsonType[];
-  enum?: JsonValue[];
-  const?: JsonValue;
-  default?: JsonValue;
-  examples?: JsonValue[];
-  format?: string;
-  pattern?: string;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  minItems?: number;
-  maxItems?: number;
-  items?: Schema;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  additionalProperties?: boolean | Schema;
-  oneOf?: Schema[];
-  anyOf?: Schema[];
-  contentMediaType?: string;
-}
-
+type ReferenceObject = OpenAPIV3_1.ReferenceObject;
+export type SchemaObject = OpenAPIV3_1.SchemaObject;
 export type Schema = SchemaObject | ReferenceObject;
+type JsonType = OpenAPIV3_1.NonArraySchemaObjectType | OpenAPIV3_1.ArraySchemaObjectType;
 
-export interface HeaderObject {
-  description?: string;
-  required?: boolean;
-  schema: Schema;
-}
+// openapi-types 12.1.3 gives parameters and headers OpenAPI 3.0's schema type; in 3.1 they
+// take the same schemas as everything else (`examples`, type lists).
+export type ParameterObject = Omit<OpenAPIV3_1.ParameterObject, 'schema'> & { schema: Schema };
+export type HeaderObject = Omit<OpenAPIV3_1.HeaderObject, 'schema'> & { schema: Schema };
+/** Extension x-sse-data: the JSON carried by each `data:` line of a text/event-stream. */
+export type MediaTypeObject = OpenAPIV3_1.MediaTypeObject & { 'x-sse-data'?: Schema };
+type HeaderMap = Record<string, HeaderObject | ReferenceObject>;
+export type ResponseObject = Omit<OpenAPIV3_1.ResponseObject, 'headers' | 'content'> & { headers?: HeaderMap; content?: Record<string, MediaTypeObject> };
+type RequestBodyObject = Omit<OpenAPIV3_1.RequestBodyObject, 'content'> & { content: Record<string, MediaTypeObject> };
+export type SecurityRequirement = OpenAPIV3_1.SecurityRequirementObject;
 
-export interface ParameterObject {
-  name: string;
-  in: 'path' | 'query' | 'header';
-  description?: string;
-  required?: boolean;
-  schema: Schema;
-}
+/** Every operation here has tags, a summary, an id, responses and its security ([] = none). */
+export type OperationObject = Omit<OpenAPIV3_1.OperationObject, 'parameters' | 'requestBody' | 'responses'> &
+  Required<Pick<OpenAPIV3_1.OperationObject, 'tags' | 'summary' | 'operationId' | 'security'>> & {
+    parameters?: (ParameterObject | ReferenceObject)[];
+    requestBody?: RequestBodyObject;
+    responses: Record<string, ResponseObject | ReferenceObject>;
+  };
 
-export interface MediaTypeObject {
-  schema?: Schema;
-  example?: JsonValue;
-  /** Extension: the JSON carried by each `data:` line of a text/event-stream. */
-  'x-sse-data'?: Schema;
-}
+export type PathItemObject = Partial<Record<HttpMethod, OperationObject>>;
 
-export interface RequestBodyObject {
-  description?: string;
-  required?: boolean;
-  content: Record<string, MediaTypeObject>;
-}
-
-export interface ResponseObject {
-  description: string;
-  headers?: Record<string, HeaderObject | ReferenceObject>;
-  content?: Record<string, MediaTypeObject>;
-}
-
-export type SecurityRequirement = Record<string, string[]>;
-
-export interface OperationObject {
-  tags: string[];
-  summary: string;
-  description?: string;
-  operationId: string;
-  parameters?: (ParameterObject | ReferenceObject)[];
-  requestBody?: RequestBodyObject;
-  responses: Record<string, ResponseObject | ReferenceObject>;
-  /** [] = no authentication; several entries = any one of them. */
-  security: SecurityRequirement[];
-}
-
-export interface PathItemObject {
-  get?: OperationObject;
-  post?: OperationObject;
-  delete?: OperationObject;
-}
-
-export type SecuritySchemeObject =
-  | { type: 'http'; scheme: 'bearer' | 'basic'; description?: string; bearerFormat?: string };
-
-export interface OpenApiDocument {
-  openapi: '3.1.0';
-  info: { title: string; version: string; summary?: string; description?: string; license?: { name: string; identifier: string } };
-  servers: { url: string; description?: string }[];
-  tags: { name: string; description?: string }[];
+/** The document with the parts this gateway fills in always present. */
+export type OpenApiDocument = Omit<OpenAPIV3_1.Document, 'paths' | 'components'> & {
+  tags: OpenAPIV3_1.TagObject[];
   paths: Record<string, PathItemObject>;
   components: {
     schemas: Record<string, Schema>;
     responses: Record<string, ResponseObject>;
     parameters: Record<string, ParameterObject>;
     headers: Record<string, HeaderObject>;
-    securitySchemes: Record<string, SecuritySchemeObject>;
+    securitySchemes: Record<string, OpenAPIV3_1.HttpSecurityScheme>;
   };
-}
+};
 
 /** The methods app.ts registers routes with (the order a page lists them in). */
 export const HTTP_METHODS = ['get', 'post', 'delete'] as const;
@@ -132,18 +72,18 @@ const API_KEY: SecurityRequirement[] = [{ apiKey: [] }];
 const ADMIN: SecurityRequirement[] = [{ adminKey: [] }, { adminBasic: [] }];
 
 /** Every response carries X-Request-Id. */
-const withRequestId = (headers: Record<string, HeaderObject | ReferenceObject> = {}): Record<string, HeaderObject | ReferenceObject> => ({
+const withRequestId = (headers: HeaderMap = {}): HeaderMap => ({
   'X-Request-Id': ref('headers', 'XRequestId'),
   ...headers,
 });
 
-const json = (body: Schema, description: string, headers?: Record<string, HeaderObject | ReferenceObject>): ResponseObject => ({
+const json = (body: Schema, description: string, headers?: HeaderMap): ResponseObject => ({
   description,
   headers: withRequestId(headers),
   content: { 'application/json': { schema: body } },
 });
 
-const errorResponse = (description: string, headers?: Record<string, HeaderObject | ReferenceObject>): ResponseObject => json(schema('ErrorResponse'), description, headers);
+const errorResponse = (description: string, headers?: HeaderMap): ResponseObject => json(schema('ErrorResponse'), description, headers);
 
 const pathParam = (name: string, description: string, extra: SchemaObject = {}): ParameterObject => ({
   name,
@@ -176,37 +116,77 @@ const ERR = {
   adminNotFound: ref('responses', 'AdminNotFound'),
 };
 
+// ---- error facts ----------------------------------------------------------------------------
+
+/** OpenAI's error types (errors.ts); a type missing here or unknown there is a compile error. */
+const ERROR_TYPES: Record<OpenAIErrorType, 0> = {
+  invalid_request_error: 0,
+  authentication_error: 0,
+  not_found_error: 0,
+  rate_limit_error: 0,
+  upstream_error: 0,
+  server_error: 0,
+};
+
+/**
+ * Every error code this document names. A stand-in for the table of error codes errors.ts
+ * is getting: then this object is imported from there (one line), and `code()` turns a
+ * code below that the table lacks into a compile error.
+ */
+const ERROR_CODES = {
+  invalid_api_key: 'invalid_api_key',
+  invalid_admin_key: 'invalid_admin_key',
+  admin_disabled: 'admin_disabled',
+  model_not_found: 'model_not_found',
+  context_length_exceeded: 'context_length_exceeded',
+  unsupported_content_type: 'unsupported_content_type',
+  upstream_refused: 'upstream_refused',
+  request_too_large: 'request_too_large',
+  request_headers_too_large: 'request_headers_too_large',
+  upstream_rate_limited: 'upstream_rate_limited',
+  identities_busy: 'identities_busy',
+  upstream_unavailable: 'upstream_unavailable',
+  upstream_protocol_error: 'upstream_protocol_error',
+  upstream_nonce_rejected: 'upstream_nonce_rejected',
+  upstream_too_large: 'upstream_too_large',
+  upstream_challenged: 'upstream_challenged',
+  no_identity_available: 'no_identity_available',
+  storage_unavailable: 'storage_unavailable',
+  upstream_timeout: 'upstream_timeout',
+  internal_error: 'internal_error',
+  session_not_found: 'session_not_found',
+  identity_not_found: 'identity_not_found',
+  unknown_action: 'unknown_action',
+  accounts_refused: 'accounts_refused',
+  unknown_url: 'unknown_url',
+} as const;
+
+const code = (name: keyof typeof ERROR_CODES): string => name;
+
+// ---- lists from the code ----------------------------------------------------------------------
+
+/**
+ * What an identity's failures are counted by: every outcome kind but ok and cancelled
+ * (identity-pool.ts). upstream/outcome.ts exports the kinds as a type only: the Record makes
+ * a kind missing here, or unknown there, a compile error. Import the list once it exists.
+ */
+const FAILURE_KINDS = Object.keys({
+  nonce_rejected: 0,
+  refused: 0,
+  rate_limited: 0,
+  challenged: 0,
+  transient: 0,
+  protocol: 0,
+} satisfies Record<Exclude<UpstreamOutcomeKind, 'ok' | 'cancelled'>, 0>);
+
+const MODEL_IDS = MODELS.map((m) => m.id);
+
 // ---- schemas --------------------------------------------------------------------------------
 
-const IGNORED_PARAMETERS = [
-  'temperature',
-  'top_p',
-  'max_tokens',
-  'max_completion_tokens',
-  'presence_penalty',
-  'frequency_penalty',
-  'stop',
-  'seed',
-  'logit_bias',
-  'logprobs',
-  'top_logprobs',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-  'reasoning_effort',
-  'metadata',
-  'store',
-  'service_tier',
-  'modalities',
-  'prediction',
-] as const;
 
 const ignored: Record<string, Schema> = Object.fromEntries(
   IGNORED_PARAMETERS.map((name) => [name, { description: 'Accepted and ignored: kimi-ai.chat answers with its own settings.' } satisfies SchemaObject]),
 );
-
-const MODEL_IDS = MODELS.map((m) => m.id);
 
 const schemas: Record<string, Schema> = {
   ErrorResponse: {
@@ -221,13 +201,13 @@ const schemas: Record<string, Schema> = {
           message: { type: 'string', description: 'What went wrong and what to do about it.' },
           type: {
             type: 'string',
-            enum: ['invalid_request_error', 'authentication_error', 'not_found_error', 'rate_limit_error', 'upstream_error', 'server_error'],
+            enum: Object.keys(ERROR_TYPES),
           },
           param: { type: nullable('string'), description: 'The request field at fault, e.g. "messages[0].role" or "model".', examples: ['messages', 'n'] },
           code: {
             type: nullable('string'),
             description: 'Machine-readable reason (see the responses of each operation).',
-            examples: ['invalid_api_key', 'model_not_found', 'context_length_exceeded', 'upstream_rate_limited'],
+            examples: [code('invalid_api_key'), code('model_not_found'), code('context_length_exceeded'), code('upstream_rate_limited')],
           },
           request_id: { type: 'string', description: 'The X-Request-Id of the request, to match a report with the logs.' },
         },
@@ -253,7 +233,7 @@ const schemas: Record<string, Schema> = {
     properties: {
       role: {
         type: 'string',
-        enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'],
+        enum: [...ROLE_NAMES],
         description: 'developer is treated as system, function (legacy) as tool.',
       },
       content: {
@@ -423,14 +403,8 @@ const schemas: Record<string, Schema> = {
   IdentityStateCounts: {
     type: 'object',
     description: 'How many identities are in each state.',
-    required: ['ready', 'cooling', 'challenged', 'ejected', 'disabled'],
-    properties: {
-      ready: { type: 'integer', minimum: 0 },
-      cooling: { type: 'integer', minimum: 0 },
-      challenged: { type: 'integer', minimum: 0 },
-      ejected: { type: 'integer', minimum: 0 },
-      disabled: { type: 'integer', minimum: 0 },
-    },
+    required: [...HEALTH_KINDS],
+    properties: Object.fromEntries(HEALTH_KINDS.map((kind) => [kind, { type: 'integer', minimum: 0 }])),
   },
 
   Readiness: {
@@ -486,7 +460,7 @@ const schemas: Record<string, Schema> = {
     properties: {
       id: { type: 'string' },
       enabled: { type: 'boolean' },
-      state: { type: 'string', enum: ['ready', 'cooling', 'challenged', 'ejected', 'disabled'] },
+      state: { type: 'string', enum: [...HEALTH_KINDS] },
       reason: { type: 'string', description: 'Why it is in this state.' },
       since: epochMs('When it entered this state'),
       cooldownRemainingMs: { type: nullable('integer'), minimum: 0, description: 'Until it may be tried again; null when the state has no end time.' },
@@ -495,13 +469,17 @@ const schemas: Record<string, Schema> = {
       rpm: { type: 'integer', minimum: 0, description: 'Most upstream calls in any rolling 60 seconds; 0 = no limit.' },
       requests: { type: 'integer', minimum: 0 },
       successes: { type: 'integer', minimum: 0 },
-      failures: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Count per failure kind (rate_limited, challenged, transient, ...).' },
+      failures: {
+        type: 'object',
+        additionalProperties: { type: 'integer' },
+        description: `Count per failure kind (${FAILURE_KINDS.join(', ')}).`,
+      },
       latencyAvgMs: { type: nullable('integer'), description: 'Mean latency of its successful calls; null before the first.' },
       nonceAgeMs: { type: nullable('integer'), description: 'Age of its nonce; null when it has none yet.' },
       lastError: {
         type: ['object', 'null'],
         required: ['kind', 'detail', 'at'],
-        properties: { kind: { type: 'string' }, detail: { type: 'string', maxLength: 200 }, at: epochMs('When') },
+        properties: { kind: { type: 'string', enum: FAILURE_KINDS }, detail: { type: 'string', maxLength: 200 }, at: epochMs('When') },
       },
       proxy: { type: nullable('string'), description: 'Its proxy with the credentials masked, or null.' },
     },
@@ -523,7 +501,7 @@ const schemas: Record<string, Schema> = {
     description: 'A refresh or probe that failed is still a 200, with ok false and the reason in message.',
     properties: {
       id: { type: 'string' },
-      action: { type: 'string', enum: ['disable', 'enable', 'refresh', 'probe'] },
+      action: { type: 'string', enum: [...IDENTITY_ACTIONS] },
       ok: { type: 'boolean' },
       message: { type: 'string', examples: ['probe answered in 812 ms'] },
       identity: schema('IdentityView'),
@@ -649,30 +627,30 @@ const headers: Record<string, HeaderObject> = {
 
 const responses: Record<string, ResponseObject> = {
   BadRequest: errorResponse(
-    'Invalid request: malformed or empty JSON, missing or empty messages, bad role or content, n other than 1 (code null); context_length_exceeded (system text plus newest message do not fit); unsupported_content_type (image/audio/file parts); upstream_refused (the site refused the message); a bad X-Session-Id or user.',
+    `Invalid request: malformed or empty JSON, missing or empty messages, bad role or content, n other than 1 (code null); ${code('context_length_exceeded')} (system text plus newest message do not fit); ${code('unsupported_content_type')} (image/audio/file parts); ${code('upstream_refused')} (the site refused the message); a bad X-Session-Id or user.`,
   ),
   Unauthorized: errorResponse(
-    'invalid_api_key: missing or wrong API key (checked before the body is read). Keys come from "Authorization: Bearer <key>" or "x-api-key: <key>" only, never from the URL or the body.',
+    `${code('invalid_api_key')}: missing or wrong API key (checked before the body is read). Keys come from "Authorization: Bearer <key>" or "x-api-key: <key>" only, never from the URL or the body.`,
   ),
-  NotFound: errorResponse('model_not_found: no such model (the message lists the available ones).'),
-  PayloadTooLarge: errorResponse('request_too_large: the body is larger than MAX_BODY_BYTES (by Content-Length, or counted while a chunked body is read).'),
+  NotFound: errorResponse(`${code('model_not_found')}: no such model (the message lists the available ones).`),
+  PayloadTooLarge: errorResponse(`${code('request_too_large')}: the body is larger than MAX_BODY_BYTES (by Content-Length, or counted while a chunked body is read).`),
   HeadersTooLarge: errorResponse(
-    'request_headers_too_large: the request line and headers are over 16 KiB. (Over 64 KiB, or with control characters in a header, Bun itself answers an empty 431/400: docs/BUILD.md.)',
+    `${code('request_headers_too_large')}: the request line and headers are over 16 KiB. (Over 64 KiB, or with control characters in a header, Bun itself answers an empty 431/400: docs/BUILD.md.)`,
   ),
   RateLimited: errorResponse(
-    'upstream_rate_limited (the site rate-limited every identity tried) or identities_busy (every identity cooling or at its limits, and the queue is full or the wait ran out).',
+    `${code('upstream_rate_limited')} (the site rate-limited every identity tried) or ${code('identities_busy')} (every identity cooling or at its limits, and the queue is full or the wait ran out).`,
     { 'Retry-After': ref('headers', 'RetryAfter') },
   ),
   BadGateway: errorResponse(
-    'upstream_unavailable, upstream_protocol_error or upstream_nonce_rejected: the site failed or answered unexpectedly; upstream_too_large: its answer exceeded UPSTREAM_MAX_BYTES. The message is fixed per code and never quotes the site.',
+    `${code('upstream_unavailable')}, ${code('upstream_protocol_error')} or ${code('upstream_nonce_rejected')}: the site failed or answered unexpectedly; ${code('upstream_too_large')}: its answer exceeded UPSTREAM_MAX_BYTES. The message is fixed per code and never quotes the site.`,
   ),
   ServiceUnavailable: errorResponse(
-    'upstream_challenged (Cloudflare challenged the identities tried) or no_identity_available (every identity is challenged or disabled): the operator must act; storage_unavailable: the gateway cannot write its database (disk full, I/O error), so the turn was not carried out.',
+    `${code('upstream_challenged')} (Cloudflare challenged the identities tried) or ${code('no_identity_available')} (every identity is challenged or disabled): the operator must act; ${code('storage_unavailable')}: the gateway cannot write its database (disk full, I/O error), so the turn was not carried out.`,
   ),
-  GatewayTimeout: errorResponse('upstream_timeout: no answer within REQUEST_TIMEOUT_MS.'),
-  InternalError: errorResponse('internal_error: a bug in the gateway (logged). Never used for upstream problems.'),
-  AdminUnauthorized: errorResponse('invalid_admin_key: missing or wrong admin key.', { 'WWW-Authenticate': ref('headers', 'WwwAuthenticate') }),
-  AdminNotFound: errorResponse('admin_disabled: the gateway runs without ADMIN_KEY, so the admin API and dashboard are off.'),
+  GatewayTimeout: errorResponse(`${code('upstream_timeout')}: no answer within REQUEST_TIMEOUT_MS.`),
+  InternalError: errorResponse(`${code('internal_error')}: a bug in the gateway (logged). Never used for upstream problems.`),
+  AdminUnauthorized: errorResponse(`${code('invalid_admin_key')}: missing or wrong admin key.`, { 'WWW-Authenticate': ref('headers', 'WwwAuthenticate') }),
+  AdminNotFound: errorResponse(`${code('admin_disabled')}: the gateway runs without ADMIN_KEY, so the admin API and dashboard are off.`),
 };
 
 const parameters: Record<string, ParameterObject> = {
@@ -695,7 +673,7 @@ const parameters: Record<string, ParameterObject> = {
 
 const REQUEST_ID_PARAM = ref('parameters', 'XRequestId');
 
-const securitySchemes: Record<string, SecuritySchemeObject> = {
+const securitySchemes: Record<string, OpenAPIV3_1.HttpSecurityScheme> = {
   apiKey: {
     type: 'http',
     scheme: 'bearer',
@@ -722,7 +700,7 @@ const adminErrors = { '401': ERR.adminUnauthorized, '404': ERR.adminNotFound };
 const identityParams: ParameterObject[] = [
   pathParam('id', 'Identity id (from GET /admin/identities).'),
   pathParam('action', 'disable: takes no new requests; enable: back in rotation, failure history forgotten; refresh: fetch the chat page for a new nonce; probe: send one tiny message through it now.', {
-    enum: ['disable', 'enable', 'refresh', 'probe'],
+    enum: [...IDENTITY_ACTIONS],
   }),
 ];
 
@@ -847,8 +825,8 @@ const paths: Record<string, PathItemObject> = {
       responses: {
         '200': json(schema('SessionDeleted'), 'Deleted.'),
         '401': ERR.unauthorized,
-        '404': errorResponse('session_not_found: no such session for this key (expired or deleted already).'),
-        '503': errorResponse('storage_unavailable: the gateway cannot write its database right now; nothing was deleted.'),
+        '404': errorResponse(`${code('session_not_found')}: no such session for this key (expired or deleted already).`),
+        '503': errorResponse(`${code('storage_unavailable')}: the gateway cannot write its database right now; nothing was deleted.`),
       },
     },
   },
@@ -929,7 +907,7 @@ const paths: Record<string, PathItemObject> = {
       responses: {
         '200': json(schema('IdentityActionResult'), 'Done (see ok).'),
         '401': ERR.adminUnauthorized,
-        '404': errorResponse('identity_not_found, unknown_action, or admin_disabled (no ADMIN_KEY).'),
+        '404': errorResponse(`${code('identity_not_found')}, ${code('unknown_action')}, or ${code('admin_disabled')} (no ADMIN_KEY).`),
       },
     },
   },
@@ -944,7 +922,7 @@ const paths: Record<string, PathItemObject> = {
       parameters: [REQUEST_ID_PARAM],
       responses: {
         '200': json(schema('ReloadResult'), 'Reloaded.'),
-        '400': errorResponse('accounts_refused: the file was refused, or no account file is configured (reason in the message); the running pool is kept.'),
+        '400': errorResponse(`${code('accounts_refused')}: the file was refused, or no account file is configured (reason in the message); the running pool is kept.`),
         ...adminErrors,
       },
     },
@@ -979,7 +957,7 @@ const paths: Record<string, PathItemObject> = {
       responses: {
         '200': json(schema('AdminSessionDeleted'), 'Deleted.'),
         '401': ERR.adminUnauthorized,
-        '404': errorResponse('session_not_found, or admin_disabled (no ADMIN_KEY).'),
+        '404': errorResponse(`${code('session_not_found')}, or ${code('admin_disabled')} (no ADMIN_KEY).`),
       },
     },
   },
@@ -1009,7 +987,7 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
     description:
       'Point any OpenAI client at /v1. Every error has OpenAI\'s shape {"error": {"message", "type", "param", "code", "request_id"}}, and every response carries X-Request-Id. ' +
       'CORS is open: JSON responses carry Access-Control-Allow-Origin: *, and OPTIONS on any path answers the preflight (204). ' +
-      'Unknown paths answer 404 unknown_url. The admin API and /dashboard exist only when the gateway runs with ADMIN_KEY.',
+      `Unknown paths answer 404 ${code('unknown_url')}. The admin API and /dashboard exist only when the gateway runs with ADMIN_KEY.`,
     license: { name: 'Apache 2.0', identifier: 'Apache-2.0' },
   },
   servers: [{ url: '/', description: 'This gateway' }],
@@ -1023,3 +1001,6 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
   paths,
   components: { schemas, responses, parameters, headers, securitySchemes },
 };
+
+/** The document as served (serialised once). */
+export const OPENAPI_JSON: string = JSON.stringify(OPENAPI_DOCUMENT);
