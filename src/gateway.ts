@@ -87,6 +87,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     identities: () => pool.list().filter((m) => !m.removed).map((m) => ({ id: m.id, state: m.health.state.kind, inFlight: m.inFlight })),
     queueDepth: () => pool.queueDepth,
     sessionCount: () => sessions.size,
+    findModel: (name) => provider.findModel(name),
   });
   pool.onEvent((event) => metrics.recordPoolEvent(event));
   const activity = new ActivityFeed();

@@ -8,11 +8,13 @@ import type { IdentityPool } from '../pool/identity-pool.ts';
 import type { StorageStatus } from '../store/storage-health.ts';
 import { VERSION } from '../version.ts';
 import type { GatewayApp } from './app.ts';
-import { docsPage, openApiResponse } from './docs/docs-route.ts';
+import type { ModelCatalog } from './openai/chat-request.ts';
+import { docsResponses } from './docs/docs-route.ts';
 import { jsonResponse } from './responses.ts';
 
 export interface OperatorRouteDeps {
   pool: IdentityPool<unknown>;
+  models: ModelCatalog;
   metrics: GatewayMetrics;
   /** True once shutdown began: /readyz answers 503 so balancers move away. */
   isDraining: () => boolean;
@@ -22,14 +24,17 @@ export interface OperatorRouteDeps {
 
 const ENDPOINTS = ['/v1/models', '/v1/chat/completions', '/v1/sessions/{id}', '/healthz', '/readyz', '/metrics', '/dashboard', '/admin/…'];
 
-export const operatorRoutes = (deps: OperatorRouteDeps) => (app: GatewayApp) =>
-  app
-    .get('/', () => jsonResponse({ name: 'kimi-gateway', version: VERSION, docs: '/docs', endpoints: ENDPOINTS }))
-    .get('/healthz', () => jsonResponse({ status: 'ok' }))
-    .get('/readyz', () => readyz(deps.pool, deps.isDraining(), deps.storageStatus()))
-    .get('/metrics', async () => new Response(await deps.metrics.render(), { headers: { 'Content-Type': deps.metrics.contentType, 'Cache-Control': 'no-store' } }))
-    .get('/docs', docsPage)
-    .get('/docs/openapi.json', openApiResponse);
+export const operatorRoutes = (deps: OperatorRouteDeps) => {
+  const docs = docsResponses(deps.models.models);
+  return (app: GatewayApp) =>
+    app
+      .get('/', () => jsonResponse({ name: 'kimi-gateway', version: VERSION, docs: '/docs', endpoints: ENDPOINTS }))
+      .get('/healthz', () => jsonResponse({ status: 'ok' }))
+      .get('/readyz', () => readyz(deps.pool, deps.isDraining(), deps.storageStatus()))
+      .get('/metrics', async () => new Response(await deps.metrics.render(), { headers: { 'Content-Type': deps.metrics.contentType, 'Cache-Control': 'no-store' } }))
+      .get('/docs', docs.page)
+      .get('/docs/openapi.json', docs.document);
+};
 
 function readyz(pool: IdentityPool<unknown>, draining: boolean, storage: StorageStatus): Response {
   const { ready, states } = poolReadiness(pool.list(), Date.now());

@@ -2,6 +2,7 @@
 // last error. Cookies never appear; a proxy's user name and password are masked.
 
 import { redactProxy } from '../pool/accounts-file.ts';
+import { HEALTH_KINDS } from '../pool/health.ts';
 import type { PoolMember } from '../pool/pool-member.ts';
 
 export interface IdentityView {
@@ -51,7 +52,7 @@ export function identityView(member: PoolMember<unknown>, now: number, credentia
 
 /** How many identities are in each state, and whether any can take a request now. */
 export function poolReadiness(members: readonly PoolMember<unknown>[], now: number): { ready: boolean; states: Record<string, number> } {
-  const states: Record<string, number> = { ready: 0, cooling: 0, challenged: 0, ejected: 0, disabled: 0 };
+  const states: Record<string, number> = Object.fromEntries(HEALTH_KINDS.map((kind) => [kind, 0]));
   let ready = false;
   for (const m of members) {
     if (m.removed) continue;

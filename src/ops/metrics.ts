@@ -6,7 +6,7 @@
 // OpenTelemetry at import (+5 MiB RSS, +4 ms start-up in the gateway) and its default
 // process metrics report bogus values under Bun. State is per instance: no global registry.
 
-import type { HealthKind } from '../pool/health.ts';
+import { HEALTH_KINDS } from '../pool/health.ts';
 import type { PoolEvent } from '../pool/pool-events.ts';
 import type { RequestRecord } from './request-record.ts';
 
@@ -15,6 +15,8 @@ export interface MetricsSources {
   identities(): Array<{ id: string; state: string; inFlight: number }>;
   queueDepth(): number;
   sessionCount(): number;
+  /** The public id of a model the gateway serves (the provider's catalogue), by any of its names. */
+  findModel(name: string): { id: string } | undefined;
 }
 
 const PREFIX = 'kimi_gateway_';
@@ -26,8 +28,6 @@ const FIRST_CONTENT_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 
 /** Seconds waiting for a free identity: usually ~0, seconds when the pool is saturated. */
 const QUEUE_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Every health kind, in a fixed order; the Record makes a new kind a compile error here. */
-const STATES = Object.keys({ ready: 0, cooling: 0, challenged: 0, ejected: 0, disabled: 0 } satisfies Record<HealthKind, 0>);
 
 const START_TIME_SECONDS = performance.timeOrigin / 1000;
 
@@ -59,12 +59,18 @@ export class GatewayMetrics {
 
   recordRequest(r: RequestRecord): void {
     const stream = String(r.stream);
-    this.requests.inc({ route: r.route, model: modelLabel(r.model), status: String(r.status) });
+    this.requests.inc({ route: r.route, model: this.modelLabel(r.model), status: String(r.status) });
     this.requestDuration.observe({ route: r.route, stream }, r.durationMs / 1000);
     if (r.upstreamMs !== null) this.upstreamDuration.observe({}, r.upstreamMs / 1000);
     if (r.firstContentMs !== null) this.firstContent.observe({ stream }, r.firstContentMs / 1000);
     if (r.queueWaitMs !== null) this.queueWait.observe({}, r.queueWaitMs / 1000);
     if (r.attempts > 1) this.retries.inc({}, r.attempts - 1);
+  }
+
+  /** Public model id, '' when none; anything not in the catalogue folds into 'other' so a label value never comes from a client. */
+  private modelLabel(model: string | null): string {
+    if (model === null) return '';
+    return this.sources.findModel(model)?.id ?? 'other';
   }
 
   recordPoolEvent(e: PoolEvent): void {
@@ -89,7 +95,7 @@ export class GatewayMetrics {
         'identity_state',
         'gauge',
         'Current health state per identity: 1 for its state, 0 for the others.',
-        identities.flatMap((i) => STATES.map((state) => sample('identity_state', { identity: i.id, state }, i.state === state ? 1 : 0))),
+        identities.flatMap((i) => HEALTH_KINDS.map((state) => sample('identity_state', { identity: i.id, state }, i.state === state ? 1 : 0))),
       ),
       family(
         'identity_in_flight',
@@ -112,11 +118,7 @@ export class GatewayMetrics {
   }
 }
 
-/** Public model id, '' when none; anything not in the catalogue folds into 'other' so a label value never comes from a client. */
-/** Records carry a model only once the request named a real one: the label set stays bounded. */
-function modelLabel(model: string | null): string {
-  return model ?? '';
-}
+
 
 class Counter<L extends string> {
   private readonly series = new Map<string, { labels: Labels<L>; value: number }>();

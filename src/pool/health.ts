@@ -18,6 +18,10 @@ export type HealthState =
 
 export type HealthKind = HealthState['kind'];
 
+/** Every health kind, in a fixed order (metrics, readiness, the OpenAPI document). A new kind is a compile error here. */
+const KINDS: Record<HealthKind, 0> = { ready: 0, cooling: 0, challenged: 0, ejected: 0, disabled: 0 };
+export const HEALTH_KINDS = Object.keys(KINDS) as readonly HealthKind[];
+
 export interface HealthPolicy {
   /** Consecutive transient faults that eject an identity. */
   ejectAfter: number;

@@ -33,6 +33,18 @@ export type UpstreamOutcome =
 
 export type UpstreamOutcomeKind = UpstreamOutcome['kind'];
 
+/** Every kind, in a fixed order; the Record makes a new kind a compile error here. */
+export const OUTCOME_KINDS = Object.keys({
+  ok: 0,
+  nonce_rejected: 0,
+  refused: 0,
+  rate_limited: 0,
+  challenged: 0,
+  transient: 0,
+  protocol: 0,
+  cancelled: 0,
+} satisfies Record<UpstreamOutcomeKind, 0>) as UpstreamOutcomeKind[];
+
 /** The site's or the gateway's words about a failed outcome ('' when there are none). */
 export function outcomeDetail(outcome: UpstreamOutcome): string {
   return 'detail' in outcome ? outcome.detail : outcome.kind === 'refused' ? outcome.reason : '';

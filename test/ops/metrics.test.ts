@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { GatewayMetrics, type MetricsSources } from '../../src/ops/metrics.ts';
 import type { RequestRecord } from '../../src/ops/request-record.ts';
+import { findModel } from '../../src/providers/kimi-ai-chat/models.ts';
 
 interface Sample {
   name: string;
@@ -110,6 +111,7 @@ function fakeSources(init: { identities?: ReturnType<MetricsSources['identities'
     identities: () => state.identities,
     queueDepth: () => state.queue,
     sessionCount: () => state.sessions,
+    findModel,
   };
   return { state, sources };
 }

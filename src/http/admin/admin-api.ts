@@ -5,7 +5,6 @@
 import type { Failover } from '../../chat/failover.ts';
 import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ActivityFeed } from '../../ops/activity-feed.ts';
-import { DASHBOARD_HEADERS, DASHBOARD_HTML } from '../../ops/dashboard-page.ts';
 import { identityView } from '../../ops/identity-view.ts';
 import type { IdentityPool } from '../../pool/identity-pool.ts';
 import type { PoolMember } from '../../pool/pool-member.ts';
@@ -13,6 +12,7 @@ import { outcomeDetail, type UpstreamOutcome } from '../../providers/outcome.ts'
 import type { Provider } from '../../providers/provider.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { bearerFromHeader, createKeyCheck, type KeyCheck } from '../auth.ts';
+import { dashboardPage } from '../pages/pages.ts';
 import { jsonResponse } from '../responses.ts';
 
 export interface AdminDeps {
@@ -59,7 +59,7 @@ export class AdminApi {
   }
 
   dashboard(): Response {
-    return new Response(DASHBOARD_HTML, { headers: DASHBOARD_HEADERS });
+    return dashboardPage();
   }
 
   identities(): Response {

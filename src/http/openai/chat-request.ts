@@ -17,9 +17,34 @@ export interface ChatRequest {
   user: string | null;
 }
 
-// Sampling parameters (temperature, top_p, max_tokens, stop, tools, ...) are accepted and
-// ignored: the upstream takes one message and answers with its own settings. README
-// ("Limits") lists them.
+/**
+ * Sampling and tool parameters accepted and ignored: the upstream takes one message and
+ * answers with its own settings. The OpenAPI document lists them; README ("Limits") too
+ * (test/http/docs-facts.test.ts checks it).
+ */
+export const IGNORED_PARAMETERS = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'presence_penalty',
+  'frequency_penalty',
+  'stop',
+  'seed',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+  'metadata',
+  'store',
+  'service_tier',
+  'modalities',
+  'prediction',
+] as const;
 
 // A Map, not an object literal: "constructor", "__proto__" or "toString" must not be roles.
 const ROLE_MAP = new Map<string, ChatRole>([
@@ -30,6 +55,9 @@ const ROLE_MAP = new Map<string, ChatRole>([
   ['tool', 'tool'],
   ['function', 'tool'],
 ]);
+
+/** Every role name a message may carry (developer counts as system, function as tool). */
+export const ROLE_NAMES: readonly string[] = [...ROLE_MAP.keys()];
 
 const NON_TEXT_PARTS = new Set(['image_url', 'input_image', 'image', 'input_audio', 'audio', 'file', 'input_file', 'video_url']);
 
