@@ -297,7 +297,11 @@ export class IdentityPool<S = unknown> {
     const now = this.now();
     let soonest = Infinity;
     for (const m of this.members) {
-      if (m.inFlight >= m.config.maxConcurrent) continue;
+      // Only a release frees a busy identity or one with its probe out, and release() drains the
+      // queue itself; an identity every waiter has tried is no use to them. Waking for these
+      // would re-arm a 1 ms timer until something else changed.
+      if (m.inFlight >= m.config.maxConcurrent || m.health.probing) continue;
+      if (this.queue.every((w) => w.options.exclude?.has(m.id))) continue;
       const at = m.eligibleByTimeAt(now);
       if (at !== null && at < soonest) soonest = at;
     }

@@ -7,8 +7,9 @@ import type { GatewayError } from '../../src/errors.ts';
 import { DEFAULT_HEALTH_POLICY, IdentityHealth, type HealthSnapshot } from '../../src/pool/health.ts';
 import type { IdentityConfig } from '../../src/pool/identity-config.ts';
 import { IdentityPool, MAX_WAKE_MS, type Lease } from '../../src/pool/identity-pool.ts';
-import { MAX_TIMER_MS, type PoolTimers } from '../../src/pool/pool-timers.ts';
+import { MAX_TIMER_MS } from '../../src/pool/pool-timers.ts';
 import { openDatabase } from '../../src/store/database.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import { FakeProvider } from '../support/fake-provider.ts';
 import { IdentityStateRepo } from '../../src/store/identity-state-repo.ts';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter, retryAfterSeconds } from '../../src/providers/retry-after.ts';
@@ -78,46 +79,12 @@ describe('IdentityHealth bounds', () => {
   });
 });
 
-/** Fake timers: records each delay asked for; fire() runs the pending callbacks due by `at`. */
-function fakeTimers() {
-  let seq = 0;
-  const pending = new Map<number, { at: number; callback: () => void }>();
-  const delays: number[] = [];
-  let clock = NOW;
-  const timers: PoolTimers = {
-    setTimeout(callback, ms) {
-      delays.push(ms);
-      pending.set(++seq, { at: clock + ms, callback });
-      return seq;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-  };
-  return {
-    timers,
-    delays,
-    now: () => clock,
-    advance(ms: number) {
-      clock += ms;
-      for (const [id, t] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at > clock || !pending.has(id)) continue;
-        pending.delete(id);
-        t.callback();
-      }
-    },
-    get pending() {
-      return pending.size;
-    },
-  };
-}
-
 const identity = (id: string): IdentityConfig => ({ id, cookies: `kimi_visitor=${id}`, weight: 1, maxConcurrent: 1, rpm: 0, enabled: true });
 const never = new AbortController().signal;
 
 describe('IdentityPool timers', () => {
   test('a waiter behind an identity cooled "for 3,170 years" gets a wake-up within MAX_WAKE_MS, never an overflowing timer', async () => {
-    const clock = fakeTimers();
+    const clock = new FakeClock(NOW);
     const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy, queueMax: 10, queueTimeoutMs: 150_000, now: clock.now, timers: clock.timers });
     const lease = await pool.acquire({ signal: never, deadline: NOW + 600_000 });
     pool.release(lease, { outcome: { kind: 'rate_limited', retryAfterMs: 99999999999_000, detail: 'HTTP 429' }, latencyMs: 5, timeoutCounts: true });
@@ -146,7 +113,7 @@ describe('IdentityPool timers', () => {
   });
 
   test('the queue wait is clamped even for a deadline far away', async () => {
-    const clock = fakeTimers();
+    const clock = new FakeClock(NOW);
     const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy, queueMax: 10, queueTimeoutMs: 30_000, now: clock.now, timers: clock.timers });
     await pool.acquire({ signal: never, deadline: Number.MAX_SAFE_INTEGER });
     void pool.acquire({ signal: never, deadline: Number.MAX_SAFE_INTEGER }).catch(() => {});
@@ -164,7 +131,7 @@ describe('IdentityPool timers', () => {
       ejections: 0,
     };
     repo.saveMany([{ id: 'a', seedHash: 'x', state: '{}', health: JSON.stringify(health), updatedAt: NOW - 1_000 }]);
-    const clock = fakeTimers();
+    const clock = new FakeClock(NOW);
     const pool = new IdentityPool({ identities: [identity('a')], states: new FakeProvider(), policy, queueMax: 10, queueTimeoutMs: 30_000, now: clock.now, timers: clock.timers, repo });
     const state = pool.list()[0]!.health.state as { kind: string; until: number };
     expect(state.kind).toBe('cooling');

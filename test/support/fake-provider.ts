@@ -1,17 +1,24 @@
 // A Provider for unit tests: identities are plain objects, answers come from a script
 // (per identity, in order), time is whatever the test's clock says. No network.
+// A scripted function stands for the call itself: it may advance the test's clock (the
+// call's latency), look at the job, or wait for the test; returning a SendResult also says
+// how long the call waited for a connection slot.
 
 import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
 import type { IdentityTransport, ModelInfo, Provider, RefreshResult, SendJob, SendResult } from '../../src/providers/provider.ts';
 
 export interface FakeIdentity {
   id: string;
+  transport: IdentityTransport;
+  /** What createIdentity was given to restore (null: started afresh). */
+  restored: unknown;
   /** Bumped by refresh(); saved and restored through snapshots. */
   credential: number;
   sent: SendJob[];
 }
 
-export type Scripted = UpstreamOutcome | ((job: SendJob) => UpstreamOutcome | Promise<UpstreamOutcome>);
+type Answer = UpstreamOutcome | SendResult;
+export type Scripted = Answer | ((job: SendJob, identity: FakeIdentity) => Answer | Promise<Answer>);
 
 const MODEL: ModelInfo = { id: 'fake-model', upstream: 'fake/Model', created: 0, ownedBy: 'tests' };
 
@@ -19,10 +26,14 @@ export class FakeProvider implements Provider<FakeIdentity> {
   readonly site = 'fake.site';
   readonly models = [MODEL];
   readonly defaultModel = MODEL;
-  /** What each identity answers next; an identity with nothing scripted answers ok. */
+  /** What each identity answers next; once that runs out, its `always` answer, or ok. */
   readonly script = new Map<string, Scripted[]>();
+  private readonly standing = new Map<string, Scripted>();
   readonly identities = new Map<string, FakeIdentity>();
-  private conversations = 0;
+  /** Which identity each send() went through, in order. */
+  readonly calls: string[] = [];
+  /** Every conversation handle handed out, in order. */
+  readonly conversationsIssued: string[] = [];
 
   findModel(name: string): ModelInfo | undefined {
     return name === MODEL.id ? MODEL : undefined;
@@ -34,9 +45,15 @@ export class FakeProvider implements Provider<FakeIdentity> {
     return this;
   }
 
+  /** What an identity answers whenever nothing is queued for it. */
+  always(id: string, outcome: Scripted): this {
+    this.standing.set(id, outcome);
+    return this;
+  }
+
   createIdentity(transport: IdentityTransport, saved: unknown): FakeIdentity {
     const credential = typeof saved === 'object' && saved !== null && typeof (saved as { credential?: unknown }).credential === 'number' ? (saved as { credential: number }).credential : 0;
-    const identity: FakeIdentity = { id: transport.id, credential, sent: [] };
+    const identity: FakeIdentity = { id: transport.id, transport, restored: saved, credential, sent: [] };
     this.identities.set(transport.id, identity);
     return identity;
   }
@@ -60,13 +77,17 @@ export class FakeProvider implements Provider<FakeIdentity> {
 
   async send(identity: FakeIdentity, job: SendJob): Promise<SendResult> {
     identity.sent.push(job);
-    const next = this.script.get(identity.id)?.shift();
-    const outcome = next === undefined ? { kind: 'ok' as const, message: `answer from ${identity.id}` } : typeof next === 'function' ? await next(job) : next;
-    return { outcome, slotWaitMs: 0 };
+    this.calls.push(identity.id);
+    const next = this.script.get(identity.id)?.shift() ?? this.standing.get(identity.id);
+    const answer: Answer =
+      next === undefined ? { kind: 'ok', message: `answer from ${identity.id}` } : typeof next === 'function' ? await next(job, identity) : next;
+    return 'outcome' in answer ? answer : { outcome: answer, slotWaitMs: 0 };
   }
 
   newConversation(): string {
-    return `conversation-${++this.conversations}`;
+    const handle = `conversation-${this.conversationsIssued.length + 1}`;
+    this.conversationsIssued.push(handle);
+    return handle;
   }
 
   credentialAgeMs(): number | null {
