@@ -88,8 +88,10 @@ export class Failover<S> {
       report.outcome = outcome.kind;
       if (outcome.kind === 'ok') return { text: outcome.message, identityId: lease.member.id };
 
+      // A client that left mid-attempt is gone, whatever the site answered.
+      if (job.signal.aborted) throw new ClientGoneError();
       const error = upstreamError(outcome, provider.site);
-      if (error instanceof ClientGoneError || !FAILOVER_KINDS.has(outcome.kind) || job.signal.aborted || this.now() >= job.deadline) throw error;
+      if (error instanceof ClientGoneError || !FAILOVER_KINDS.has(outcome.kind) || this.now() >= job.deadline) throw error;
       lastFailure = error;
     }
     throw lastFailure!;
@@ -117,7 +119,15 @@ export class Failover<S> {
   /** One call through a leased identity, released with its outcome. Slot waits are not the identity's latency. */
   private async attempt(lease: Lease<S>, call: Attempt): Promise<ProbeResult> {
     const startedAt = this.now();
-    const { outcome, slotWaitMs } = await this.options.provider.send(lease.member.state, { ...call, mayCallAgain: lease.takeExtraCall });
+    let sent;
+    try {
+      sent = await this.options.provider.send(lease.member.state, { ...call, mayCallAgain: lease.takeExtraCall });
+    } catch (error) {
+      // A provider bug (send never throws for a site problem): free the identity, then let it surface as an internal error.
+      this.options.pool.release(lease, { outcome: { kind: 'protocol', detail: 'the provider failed (a gateway bug, logged)' }, latencyMs: 0, timeoutCounts: false });
+      throw error;
+    }
+    const { outcome, slotWaitMs } = sent;
     const latencyMs = Math.max(0, this.now() - startedAt - slotWaitMs);
     const timeoutCounts = call.probe === true || call.deadline - startedAt - slotWaitMs >= this.options.attemptTimeoutMs;
     this.options.pool.release(lease, { outcome, latencyMs, timeoutCounts });

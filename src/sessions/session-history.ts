@@ -10,7 +10,8 @@ import { PROMPT_SEPARATOR, renderMessage } from '../conversation/prompt.ts';
  * replace the stored ones.
  */
 export function continueConversation(stored: readonly ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {
-  if (stored.length === 0 || incoming.some((m) => m.role === 'assistant')) return [...incoming];
+  // The client's own array, not a copy: the turn reuses the prompt it already built from it.
+  if (stored.length === 0 || incoming.some((m) => m.role === 'assistant')) return incoming as ChatMessage[];
   const incomingSystem = incoming.filter((m) => m.role === 'system');
   const system = incomingSystem.length > 0 ? incomingSystem : stored.filter((m) => m.role === 'system');
   return [...system, ...stored.filter((m) => m.role !== 'system'), ...incoming.filter((m) => m.role !== 'system')];
