@@ -5,13 +5,26 @@
 import { BENCH_USAGE, parseBenchArgs, type BenchCommand } from './bench/args.ts';
 import { runCoreBench } from './bench/core.ts';
 import { runPoolBench } from './bench/pool.ts';
+import { runProfileBench } from './bench/profile.ts';
 import { runSessionsBench } from './bench/sessions.ts';
+import { runSpeedBench } from './bench/speed.ts';
 import type { BenchContext, BenchSection } from './bench/types.ts';
 
 const SECTIONS: readonly BenchSection[] = [
   { name: 'core', description: 'gateway vs emulator alone: throughput, latency, first byte, memory', run: runCoreBench },
   { name: 'pool', description: 'identity pool: picking cost, chaos run (failover, cooldowns, shares)', run: runPoolBench },
+  {
+    name: 'speed',
+    description: 'the speed targets, PASS/FAIL: gateway vs a Bun.serve pass-through and vs upstream alone; RSS idle and with 1,000 streams',
+    run: runSpeedBench,
+  },
   { name: 'sessions', description: 'sessions in SQLite: per-turn cost at 1000 sessions, pruning 100k expired while requests flow', run: runSessionsBench },
+  {
+    name: 'profile',
+    description: "the gateway from source under bun --cpu-prof during the speed section's target-1 load: top functions (only with --only profile)",
+    run: runProfileBench,
+    onlyWhenNamed: true,
+  },
 ];
 
 const sectionList = SECTIONS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n');
@@ -43,7 +56,7 @@ const ctx: BenchContext = {
 
 let failed = false;
 for (const section of SECTIONS) {
-  if (options.only.length > 0 && !options.only.includes(section.name)) continue;
+  if (options.only.length > 0 ? !options.only.includes(section.name) : section.onlyWhenNamed === true) continue;
   const started = performance.now();
   try {
     await section.run(ctx);

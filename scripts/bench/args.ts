@@ -9,12 +9,21 @@ measures them; prints tables and writes bench-results/<section>.json.
 
 Options:
   --only A[,B]     run only these sections (see the list below)
-  --duration S     measured seconds per cell (default: 5 s at latency 0, 8 s at 500 ms)
-  --quick          2 s cells with a 0.5 s warm-up
+  --duration S     measured seconds per cell (default: core 5 s at 0 ms, 8 s at 500 ms;
+                   speed 3 s and 8 s; profile 10 s)
+  --quick          shorter cells and fewer of them, for a quick look
   --out DIR        results directory (default bench-results)
   --gateway-bin F  run the gateway from a compiled binary (e.g. dist/kimi-gateway)
                    instead of \`bun src/main.ts\`
-  --help           print this help`;
+  --help           print this help
+
+The issue's speed targets, PASS/FAIL, in one run (~2 min; ~40 s with --quick):
+  bun run build && bun run bench --only speed --gateway-bin dist/kimi-gateway
+Where the gateway's time goes (bun --cpu-prof from source under the same load as
+speed's target 1; prints the top functions by self and total time, keeps the profile
+in bench-results/gateway.cpuprofile):
+  bun run bench:profile            (= bun run bench --only profile; --duration S, default 10)
+Summarise any .cpuprofile: bun scripts/bench/cpu-profile.ts FILE [--top N]`;
 
 export type BenchCommand = { kind: 'help' } | { kind: 'run'; options: BenchOptions };
 

@@ -77,56 +77,86 @@ export async function chatOnce(target: GatewayTarget, mode: ChatMode, message: s
 
 async function readJson(response: Response, t0: number, target: GatewayTarget, message: string): Promise<Outcome> {
   const body = await readTimedBody(response, t0);
-  let parsed: ChatCompletionShape;
-  try {
-    parsed = JSON.parse(body.text) as ChatCompletionShape;
-  } catch {
-    return { ok: false, error: 'malformed: not JSON', totalMs: body.totalMs };
-  }
-  const content = parsed.choices?.[0]?.message?.content;
-  if (typeof content !== 'string') return { ok: false, error: 'malformed: no choices[0].message.content', totalMs: body.totalMs };
-  const problem = checkReply(content, message, target.replyLength);
+  const problem = completionProblem(body.text, message, target.replyLength);
   if (problem !== null) return { ok: false, error: `malformed: ${problem}`, totalMs: body.totalMs };
   // The whole answer is one JSON object: its first content arrives with the full answer.
   return { ok: true, ttfbMs: body.ttfbMs, ttfcMs: body.totalMs, totalMs: body.totalMs };
 }
 
 async function readStream(response: Response, t0: number, target: GatewayTarget, message: string): Promise<Outcome> {
-  let ttfcMs = Number.NaN;
-  let content = '';
-  let done = false;
-  let problem: string | null = null;
-  const scanner = new SseScanner((data, atMs) => {
-    if (problem !== null) return;
-    if (done) {
-      problem = 'data after [DONE]';
+  const checker = new StreamAnswerChecker(message, target.replyLength);
+  const body = await readTimedBody(response, t0, (text, atMs) => checker.push(text, atMs));
+  const problem = checker.problem();
+  if (problem !== null) return { ok: false, error: `malformed: ${problem}`, totalMs: body.totalMs };
+  return { ok: true, ttfbMs: body.ttfbMs, ttfcMs: checker.ttfcMs, totalMs: body.totalMs };
+}
+
+/** Verifies a streamed answer piece by piece: JSON chunks, the echo of the message, one `data: [DONE]` at the end. */
+export class StreamAnswerChecker {
+  /** ms to the first event with content. */
+  ttfcMs = Number.NaN;
+  private content = '';
+  private done = false;
+  private failure: string | null = null;
+  private readonly scanner: SseScanner;
+
+  constructor(
+    private readonly message: string,
+    private readonly replyLength: number,
+  ) {
+    this.scanner = new SseScanner((data, atMs) => this.onData(data, atMs));
+  }
+
+  push(text: string, atMs: number): void {
+    this.scanner.push(text, atMs);
+  }
+
+  /** Why the stream is not a correct answer (call once the body ended), or null. */
+  problem(): string | null {
+    if (this.failure !== null) return this.failure;
+    if (!this.done) return 'no data: [DONE]';
+    if (this.scanner.leftover.trim() !== '') return 'bytes after the last event';
+    return checkReply(this.content, this.message, this.replyLength);
+  }
+
+  private onData(data: string, atMs: number): void {
+    if (this.failure !== null) return;
+    if (this.done) {
+      this.failure = 'data after [DONE]';
       return;
     }
     if (data === '[DONE]') {
-      done = true;
+      this.done = true;
       return;
     }
     let chunk: ChunkShape;
     try {
       chunk = JSON.parse(data) as ChunkShape;
     } catch {
-      problem = 'event is not JSON';
+      this.failure = 'event is not JSON';
       return;
     }
     if (chunk.error !== undefined) {
-      problem = 'error event';
+      this.failure = 'error event';
       return;
     }
     const piece = chunk.choices?.[0]?.delta?.content;
     if (typeof piece === 'string' && piece !== '') {
-      if (Number.isNaN(ttfcMs)) ttfcMs = atMs;
-      content += piece;
+      if (Number.isNaN(this.ttfcMs)) this.ttfcMs = atMs;
+      this.content += piece;
     }
-  });
-  const body = await readTimedBody(response, t0, (text, atMs) => scanner.push(text, atMs));
-  if (problem === null && !done) problem = 'no data: [DONE]';
-  if (problem === null && scanner.leftover.trim() !== '') problem = 'bytes after the last event';
-  problem ??= checkReply(content, message, target.replyLength);
-  if (problem !== null) return { ok: false, error: `malformed: ${problem}`, totalMs: body.totalMs };
-  return { ok: true, ttfbMs: body.ttfbMs, ttfcMs, totalMs: body.totalMs };
+  }
+}
+
+/** Why `body` is not a chat.completion answering `message`, or null. */
+export function completionProblem(body: string, message: string, replyLength: number): string | null {
+  let parsed: ChatCompletionShape;
+  try {
+    parsed = JSON.parse(body) as ChatCompletionShape;
+  } catch {
+    return 'not JSON';
+  }
+  const content = parsed.choices?.[0]?.message?.content;
+  if (typeof content !== 'string') return 'no choices[0].message.content';
+  return checkReply(content, message, replyLength);
 }

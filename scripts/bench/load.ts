@@ -16,6 +16,10 @@ export interface ClosedLoopOptions<W> {
   requestTimeoutMs?: number;
   /** After the window, in-flight requests get this long before they are aborted. */
   drainTimeoutMs?: number;
+  /** Keep every successful request's latency and TTFB in the stats (for pooling cells). */
+  keepSamples?: boolean;
+  /** Awaited once every worker is set up, just before the first request (e.g. to read CPU counters). */
+  onStart?(): void | Promise<void>;
   /** Per-worker preparation, not timed (e.g. fetching a page for a nonce). */
   setupWorker(index: number, signal: AbortSignal): Promise<W>;
   /** Must not throw for request-level failures; return { ok: false } instead. */
@@ -39,6 +43,12 @@ export interface CellStats {
   errorKinds: Record<string, number>;
   /** Successful answers completed inside the measured window, per second. */
   throughputRps: number;
+  /**
+   * The same rate free of the quantisation of a short window (at 500 ms latency, completions
+   * come in waves): per worker, successful requests that started and ended inside the window
+   * ÷ the span from the first one's start to the last one's end, summed over workers.
+   */
+  steadyRps: number;
   windowMs: number;
   warmupRequests: number;
   warmupErrors: number;
@@ -49,6 +59,8 @@ export interface CellStats {
   latencyMs: Distribution | null;
   ttfbMs: Distribution | null;
   ttfcMs: Distribution | null;
+  /** With keepSamples: every successful measured request's latency and TTFB (ms). */
+  samples?: { latencyMs: number[]; ttfbMs: number[] };
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -94,12 +106,30 @@ export async function runClosedLoop<W>(options: ClosedLoopOptions<W>): Promise<C
   let abortedAtEnd = 0;
   let capped = false;
 
+  await options.onStart?.();
   const t0 = performance.now();
   const warmEnd = t0 + options.warmupMs;
   const end = warmEnd + options.durationMs;
   let windowEnd = end;
 
+  let steadyRps = 0;
   const worker = async (state: W): Promise<void> => {
+    let firstStart = Number.NaN;
+    let lastFinish = Number.NaN;
+    let inside = 0;
+    try {
+      await loop(state, (start, finish, ok) => {
+        if (start < warmEnd || finish > end) return;
+        if (Number.isNaN(firstStart)) firstStart = start;
+        lastFinish = finish;
+        if (ok) inside++;
+      });
+    } finally {
+      if (inside > 0 && lastFinish > firstStart) steadyRps += (inside * 1000) / (lastFinish - firstStart);
+    }
+  };
+
+  const loop = async (state: W, onDone: (start: number, finish: number, ok: boolean) => void): Promise<void> => {
     while (performance.now() < end && !hardStop.signal.aborted) {
       if (issued >= maxRequests) {
         capped = true;
@@ -115,6 +145,7 @@ export async function runClosedLoop<W>(options: ClosedLoopOptions<W>): Promise<C
         outcome = { ok: false, error: `threw: ${(error as Error).name}`, totalMs: performance.now() - start };
       }
       const finish = performance.now();
+      onDone(start, finish, outcome.ok);
       if (outcome.ok && finish >= warmEnd && finish <= end) completedInWindow++;
       if (start < warmEnd) {
         warmupRequests++;
@@ -154,6 +185,7 @@ export async function runClosedLoop<W>(options: ClosedLoopOptions<W>): Promise<C
     errors,
     errorKinds,
     throughputRps: (completedInWindow * 1000) / windowMs,
+    steadyRps,
     windowMs,
     warmupRequests,
     warmupErrors,
@@ -162,5 +194,6 @@ export async function runClosedLoop<W>(options: ClosedLoopOptions<W>): Promise<C
     latencyMs: distribution(latency),
     ttfbMs: distribution(ttfb),
     ttfcMs: distribution(ttfc),
+    ...(options.keepSamples ? { samples: { latencyMs: latency, ttfbMs: ttfb } } : {}),
   };
 }

@@ -40,9 +40,10 @@ export interface StartServiceOptions {
 }
 
 const RECENT_LINES = 80;
+const TAIL_BYTES = 64 * 1024;
 const STOP_GRACE_MS = 5_000;
 
-const live = new Set<PipedProcess>();
+const live = new Set<Pick<Subprocess, 'kill'>>();
 let cleanupInstalled = false;
 
 /** Kills whatever children are still alive when the bench exits or is interrupted. */
@@ -68,7 +69,32 @@ function installCleanup(): void {
   }
 }
 
-async function pumpLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+/** The last bytes a child wrote, kept as raw chunks: nothing is decoded until someone asks. */
+class OutputTail {
+  private chunks: Uint8Array[] = [];
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.byteLength;
+    while (this.bytes - (this.chunks[0]?.byteLength ?? 0) >= this.maxBytes) this.bytes -= this.chunks.shift()?.byteLength ?? 0;
+  }
+
+  lines(): string[] {
+    const text = new TextDecoder().decode(Buffer.concat(this.chunks));
+    return text.split('\n').filter((line) => line !== '');
+  }
+}
+
+/**
+ * Drains a child's output for its whole life, so a chatty child (a gateway logging every
+ * request at info) never blocks on a full pipe. Lines are split only until `wantLines`
+ * says no more (the start-up line was seen); after that chunks go to the tail unread, so
+ * draining a busy log costs the bench process little.
+ */
+async function pumpOutput(stream: ReadableStream<Uint8Array>, tail: OutputTail, onLine: (line: string) => void, wantLines: () => boolean): Promise<void> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -76,6 +102,8 @@ async function pumpLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      tail.push(value);
+      if (!wantLines()) continue;
       buffer += decoder.decode(value, { stream: true });
       let nl = buffer.indexOf('\n');
       while (nl >= 0) {
@@ -88,7 +116,32 @@ async function pumpLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
     // The pipe broke because the child died; its exit is reported elsewhere.
   }
   buffer += decoder.decode();
-  if (buffer !== '') onLine(buffer);
+  if (buffer !== '' && wantLines()) onLine(buffer);
+}
+
+let clockTicksPerSecond: number | null = null;
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; null once it is gone. */
+export async function readProcCpuMs(pid: number): Promise<number | null> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  clockTicksPerSecond ??= Number(Bun.spawnSync({ cmd: ['getconf', 'CLK_TCK'], stdout: 'pipe' }).stdout.toString().trim()) || 100;
+  // Fields after "(comm) ": state is field 3, utime 14 and stime 15 (1-based).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+}
+
+/** Starts a helper process that is killed with the others if the bench exits early. */
+export function spawnTracked(options: { cmd: string[]; cwd: string; env?: Record<string, string> }): Subprocess<'pipe', 'pipe', 'inherit'> {
+  installCleanup();
+  const proc = Bun.spawn({ cmd: options.cmd, cwd: options.cwd, env: { ...process.env, ...options.env }, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
+  return proc;
 }
 
 export async function readProcMemory(pid: number): Promise<MemoryReading | null> {
@@ -119,25 +172,26 @@ export async function startService(options: StartServiceOptions): Promise<ChildS
   });
   live.add(proc);
 
-  const recent: string[] = [];
+  const tails = { out: new OutputTail(TAIL_BYTES), err: new OutputTail(TAIL_BYTES) };
+  const recentOutput = (): string =>
+    (['out', 'err'] as const)
+      .flatMap((tag) => tails[tag].lines().slice(-RECENT_LINES).map((line) => `[${options.name} ${tag}] ${line}`))
+      .join('\n');
   let onReady: ((url: string) => void) | null = null;
   const ready = new Promise<string>((resolve) => {
     onReady = resolve;
   });
-  const remember = (tag: string) => (line: string) => {
-    recent.push(`[${options.name} ${tag}] ${line}`);
-    if (recent.length > RECENT_LINES) recent.shift();
-    if (onReady !== null) {
-      const url = options.readyPattern.exec(line)?.[1];
-      if (url !== undefined) {
-        onReady(url);
-        onReady = null;
-      }
+  const watchForReady = (line: string): void => {
+    if (onReady === null) return;
+    const url = options.readyPattern.exec(line)?.[1];
+    if (url !== undefined) {
+      onReady(url);
+      onReady = null;
     }
   };
-  // Drained for the child's whole life, so a chatty child never blocks on a full pipe.
-  void pumpLines(proc.stdout, remember('out'));
-  void pumpLines(proc.stderr, remember('err'));
+  const waiting = (): boolean => onReady !== null;
+  void pumpOutput(proc.stdout, tails.out, watchForReady, waiting);
+  void pumpOutput(proc.stderr, tails.err, watchForReady, waiting);
 
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -168,7 +222,7 @@ export async function startService(options: StartServiceOptions): Promise<ChildS
     await stop();
     // Let the pumps flush the last lines before quoting them.
     await Bun.sleep(50);
-    throw new Error(`${options.name} did not start: ${(error as Error).message}\n${recent.join('\n')}`);
+    throw new Error(`${options.name} did not start: ${(error as Error).message}\n${recentOutput()}`);
   } finally {
     clearTimeout(timer);
   }
@@ -177,7 +231,7 @@ export async function startService(options: StartServiceOptions): Promise<ChildS
     name: options.name,
     url: url.replace(/\/+$/, ''),
     pid: proc.pid,
-    recentOutput: () => recent.join('\n'),
+    recentOutput,
     readMemory: () => readProcMemory(proc.pid),
     stop,
   };
@@ -232,6 +286,8 @@ export interface GatewayProcessOptions {
   dbPath: string;
   /** A compiled gateway (bun run build); default: `bun src/main.ts`. */
   binary?: string | null;
+  /** Flags for `bun` itself when running from source (e.g. --cpu-prof). */
+  bunFlags?: string[];
   extraArgs?: string[];
   env?: Record<string, string>;
 }
@@ -241,7 +297,7 @@ export function startGatewayProcess(group: ServiceGroup, options: GatewayProcess
     name: 'gateway',
     cwd: options.cwd,
     cmd: [
-      ...(options.binary ? [options.binary] : [process.execPath, 'src/main.ts']),
+      ...(options.binary ? [options.binary] : [process.execPath, ...(options.bunFlags ?? []), 'src/main.ts']),
       '--host',
       '127.0.0.1',
       '--port',
@@ -262,5 +318,21 @@ export function startGatewayProcess(group: ServiceGroup, options: GatewayProcess
       ...options.env,
     },
     readyPattern: /listening on (http:\/\/[^\s"]+)/,
+  });
+}
+
+export interface PassthroughProcessOptions {
+  cwd: string;
+  upstream: string;
+  apiKey: string;
+}
+
+/** The speed section's yardstick (scripts/bench/passthrough.ts). */
+export function startPassthroughProcess(group: ServiceGroup, options: PassthroughProcessOptions): Promise<ChildService> {
+  return group.start({
+    name: 'passthrough',
+    cwd: options.cwd,
+    cmd: [process.execPath, 'scripts/bench/passthrough.ts', '--port', '0', '--upstream', options.upstream, '--api-key', options.apiKey],
+    readyPattern: /passthrough listening on (http:\/\/[^\s"]+)/,
   });
 }

@@ -25,5 +25,7 @@ export interface BenchContext {
 export interface BenchSection {
   name: string;
   description: string;
+  /** Runs only when named in --only (e.g. a profiling run that is not a measurement). */
+  onlyWhenNamed?: boolean;
   run(ctx: BenchContext): Promise<void>;
 }
