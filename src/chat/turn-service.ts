@@ -104,7 +104,7 @@ export class TurnService {
         },
         turn.report,
       );
-      session.commit(answer.text, answer.identityId);
+      await session.commit(answer.text, answer.identityId);
       return { text: answer.text, prompt, droppedMessages, sessionId: session.sessionId };
     } finally {
       session.release();

@@ -46,6 +46,13 @@ export class FetchGate {
     return this.waiters.length;
   }
 
+  /** A release function when a slot is free right now (nobody waiting), else null: no promise, no signal. */
+  tryAcquire(): (() => void) | null {
+    if (this.inUse >= this.size || this.waiting > 0) return null;
+    this.inUse++;
+    return this.releaser();
+  }
+
   /**
    * Resolves with a release function once a slot is free (at once when one is). Rejects
    * with an AbortError if `signal` aborts first; the slot is then never taken.

@@ -13,6 +13,8 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
     return { ok: false, readBytes: 0 };
   }
   if (!response.body) return { ok: true, text: '' };
+  // Framed by a Content-Length within the limit: fetch reads no more than that.
+  if (response.headers.has('content-length') && !response.headers.has('content-encoding')) return { ok: true, text: await response.text() };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

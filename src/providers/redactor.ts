@@ -6,12 +6,41 @@ const MASK = '***';
 /** Shorter values (e.g. a language cookie "en") are not secrets, and masking them would garble the text. */
 const MIN_SECRET_LENGTH = 4;
 
+interface Known {
+  secrets: Iterable<string>;
+  names?: Iterable<string>;
+}
+
 export class Redactor {
-  private readonly secrets: string[];
-  private readonly names: string[];
+  private prepared: { secrets: string[]; names: string[] } | null = null;
 
   /** `secrets`: values to mask wherever they occur; `names`: cookie names whose `name=value` value is masked too. */
   constructor(secrets: Iterable<string>, names: Iterable<string> = []) {
+    this.known = () => ({ secrets, names });
+  }
+
+  /** A redactor that gathers what it knows only if it is ever used (most answers quote nothing). */
+  static deferred(known: () => Known): Redactor {
+    const redactor = new Redactor([]);
+    redactor.known = known;
+    return redactor;
+  }
+
+  static readonly none = new Redactor([]);
+
+  private known: () => Known;
+
+  private get secrets(): string[] {
+    return this.prepare().secrets;
+  }
+
+  private get names(): string[] {
+    return this.prepare().names;
+  }
+
+  private prepare(): { secrets: string[]; names: string[] } {
+    if (this.prepared) return this.prepared;
+    const { secrets, names = [] } = this.known();
     const all = new Set<string>();
     for (const secret of secrets) {
       if (secret.length < MIN_SECRET_LENGTH) continue;
@@ -22,11 +51,9 @@ export class Redactor {
       }
     }
     // Longest first, so a secret that contains another is masked whole.
-    this.secrets = [...all].sort((a, b) => b.length - a.length);
-    this.names = [...new Set(names)].filter((n) => n !== '');
+    this.prepared = { secrets: [...all].sort((a, b) => b.length - a.length), names: [...new Set(names)].filter((n) => n !== '') };
+    return this.prepared;
   }
-
-  static readonly none = new Redactor([]);
 
   redact(text: string): string {
     let out = text;

@@ -45,15 +45,23 @@ export interface SessionTurn {
   conversation: string;
   preferredIdentityId: string | null;
   /**
-   * Stores the answered turn (one transaction). Call only with a complete answer, before the
-   * client sees it: throws the 503 storage_unavailable when it could not be stored.
+   * Stores the answered turn (in one transaction, grouped with the turns answered at the same
+   * moment). Call only with a complete answer, and let the client see it only once this
+   * resolves: it rejects with the 503 storage_unavailable when the turn could not be stored.
    */
-  commit(answer: string, identityId: string): void;
+  commit(answer: string, identityId: string): Promise<void>;
   /** Lets the session's next turn go; always call it, answered or not. */
   release(): void;
 }
 
-const GENERATED_PREFIX = 'conv_';
+/**
+ * A recognised conversation's id: conv_ + the time + 64 random bits. Time first, so new rows
+ * land at the end of the primary key's b-tree (one page touched, not a random one per turn).
+ */
+const newConversationId = (): string => {
+  const random = crypto.getRandomValues(new BigUint64Array(1))[0]!.toString(16).padStart(16, '0');
+  return `conv_${Date.now().toString(36).padStart(9, '0')}${random}`;
+};
 
 export class SessionService {
   private readonly locks = new KeyedMutex();
@@ -133,7 +141,7 @@ export class SessionService {
     }
     // A new conversation, or a branch of one (an edited or regenerated turn): a new
     // upstream session, so nothing said on the other branch leaks into it.
-    const id = GENERATED_PREFIX + crypto.randomUUID().replaceAll('-', '');
+    const id = newConversationId();
     const turn = this.turn(request.owner, id, null, request.messages, () => {}, { named: false });
     return { ...turn, preferredIdentityId: forkedFrom?.identityId ?? null };
   }
@@ -169,12 +177,13 @@ export class SessionService {
           lastUsedAt: now,
           expiresAt: now + this.options.ttlMs,
         };
-        if (stored) return void this.storage.write(() => this.repo.update(session));
-        // A new session may reuse the id of an expired one that is not pruned yet. Evicting
-        // over the cap is part of the same transaction: the turn is stored wholly or not at all.
-        this.storage.write(() =>
-          this.repo.transaction(() => {
-            this.repo.delete(owner, id);
+        if (stored) return this.storage.writeSoon(() => this.repo.commitSoon(() => void this.repo.update(session)));
+        // A new session may reuse the id of an expired one that is not pruned yet (a generated
+        // id never does). Evicting over the cap is part of the same transaction: the turn is
+        // stored wholly or not at all.
+        return this.storage.writeSoon(() =>
+          this.repo.commitSoon(() => {
+            if (named) this.repo.delete(owner, id);
             this.repo.insert(session);
             const { maxSessions } = this.options;
             if (maxSessions > 0) this.repo.evictLeastRecentlyUsed(this.repo.size - maxSessions);

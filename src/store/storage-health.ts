@@ -52,6 +52,18 @@ export class StorageHealth {
     return result;
   }
 
+  /** write(), for a write that completes later (a group commit). */
+  async writeSoon<T>(work: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      throw this.failed(error);
+    }
+    if (this.failing) this.recovered();
+    return result;
+  }
+
   /** Runs a read: a storage failure becomes the 503; a success proves nothing about writes. */
   read<T>(work: () => T): T {
     try {
