@@ -1,5 +1,6 @@
-// GET /docs/openapi.json (the OpenAPI 3.1 document for the provider's models, serialised
-// once) and GET /docs (the page that renders it: src/http/pages/).
+// GET /docs/openapi.json (the OpenAPI 3.1 document for the provider's models) and GET /docs
+// (the page that renders it: src/http/pages/). Both are built on first use, then kept:
+// most gateways never serve them, and their ~0.3 MB need not sit in every process.
 
 import type { ModelInfo } from '../../providers/provider.ts';
 import { CORS_HEADERS } from '../cors.ts';
@@ -9,6 +10,11 @@ import { openApiDocument } from './openapi.ts';
 const JSON_HEADERS: Readonly<Record<string, string>> = { ...CORS_HEADERS, 'Content-Type': 'application/json' };
 
 export function docsResponses(models: readonly ModelInfo[]): { page: () => Response; document: () => Response } {
-  const json = JSON.stringify(openApiDocument(models));
-  return { page: createDocsPage(json), document: () => new Response(json, { headers: JSON_HEADERS }) };
+  let json: string | null = null;
+  let page: (() => Response) | null = null;
+  const document = () => (json ??= JSON.stringify(openApiDocument(models)));
+  return {
+    page: () => (page ??= createDocsPage(document()))(),
+    document: () => new Response(document(), { headers: JSON_HEADERS }),
+  };
 }

@@ -2,7 +2,7 @@
 // resent), the answer is a protocol error, and the log says which cookie without its value.
 
 import { afterEach, expect, test } from 'bun:test';
-import { startHarness, type Harness } from '../../helpers/harness.ts';
+import { eventually, startHarness, type Harness } from '../../helpers/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -22,7 +22,9 @@ test('a 60 KB Set-Cookie on the chat page: refused, logged by name, never resent
   const res = await ask(h);
   expect(res.status).toBe(502);
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_protocol_error');
-  const line = h.logs.find((l) => l.includes('upstream cookie refused'));
+  // Log lines leave once per event-loop turn (and through a pipe from the binary): wait for it.
+  expect(await eventually(() => h!.logs.some((l) => l.includes('upstream cookie refused')))).toBe(true);
+  const line = h!.logs.find((l) => l.includes('upstream cookie refused'));
   expect(line).toContain('"cookie":"kimi_big"');
   expect(line).not.toContain('aaaaaaaa');
   // The next request fetches a clean page and goes through without the refused cookie.
