@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'upstream_challenged',
   'no_identity_available',
   'upstream_timeout',
+  'invalid_model_output',
   // the gateway itself
   'storage_unavailable',
   'internal_error',

@@ -224,7 +224,7 @@ async function benchNamedTurns(db: Database, workload: Workload, texts: TextPool
     const answer = texts.namedAnswer();
     const t0 = performance.now();
     const turn = await service.begin({ owner: OWNER, name, messages, signal, deadline: Date.now() + REQUEST_TIMEOUT_MS });
-    turn.commit(answer, IDENTITY);
+    await turn.commit({ role: 'assistant', content: answer }, IDENTITY);
     const ms = performance.now() - t0;
     turn.release();
     // The stored history must have been found and continued.
@@ -290,7 +290,7 @@ async function benchRecognisedTurns(db: Database, workload: Workload, texts: Tex
     const answer = texts.recognisedAnswer(conversation.serial);
     const t0 = performance.now();
     const turn = await service.begin({ owner: OWNER, name: null, messages, signal, deadline: Date.now() + REQUEST_TIMEOUT_MS });
-    turn.commit(answer, IDENTITY);
+    await turn.commit({ role: 'assistant', content: answer }, IDENTITY);
     const ms = performance.now() - t0;
     turn.release();
     if (conversation.messages.length === 0) conversation.sessionId = turn.sessionId;
@@ -421,7 +421,7 @@ async function benchPrune(db: Database, layout: ExpiredLayout, batchSize: number
       deadline: Date.now() + REQUEST_TIMEOUT_MS,
     });
     try {
-      turn.commit(texts.namedAnswer(), IDENTITY);
+      await turn.commit({ role: 'assistant', content: texts.namedAnswer() }, IDENTITY);
     } finally {
       turn.release();
     }
@@ -584,7 +584,7 @@ function averageRenderedHistory(db: Database): number {
   let total = 0;
   for (const row of rows) {
     const history = JSON.parse(row.history) as ChatMessage[];
-    total += history.map(renderMessage).join(PROMPT_SEPARATOR).length;
+    total += history.map((m) => renderMessage(m)).join(PROMPT_SEPARATOR).length;
   }
   return total / Math.max(1, rows.length);
 }

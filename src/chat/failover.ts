@@ -81,7 +81,7 @@ export class Failover<S> {
       }
       tried.add(lease.member.id);
       report.identityId = lease.member.id;
-      report.attempts = attempt;
+      report.attempts++;
       const timeoutMs = Math.min(attemptTimeoutMs, job.deadline - this.now());
       const { outcome, latencyMs } = await this.attempt(lease, { ...job, timeoutMs });
       report.upstreamMs += latencyMs;

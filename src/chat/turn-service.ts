@@ -5,11 +5,13 @@
 
 import type { ChatMessage } from '../conversation/messages.ts';
 import { buildPrompt, type BuiltPrompt } from '../conversation/prompt.ts';
-import type { GatewayError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
+import type { ToolCall } from '../tools/types.ts';
 import type { ModelInfo } from '../providers/provider.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { Failover } from './failover.ts';
 import { newTurnReport, type TurnReport } from './turn-report.ts';
+import { promptHead, readAnswer, type TurnShape } from './turn-shape.ts';
 
 export interface TurnRequest {
   /** The client key's name: owns the sessions. */
@@ -18,10 +20,16 @@ export interface TurnRequest {
   messages: ChatMessage[];
   /** The conversation's name (X-Session-Id, `user`); null = recognise it from its messages. */
   sessionName: string | null;
+  /** Tools and output format (PLAIN_TEXT: neither). */
+  shape: TurnShape;
 }
 
 export interface TurnAnswer {
+  /** The model's words as it wrote them. */
   text: string;
+  /** What the client gets as the answer's text: null when the answer is only tool calls. */
+  content: string | null;
+  toolCalls: ToolCall[];
   /** The prompt that was sent (usage estimates count it). */
   prompt: string;
   /** Messages left out to fit the budget. */
@@ -69,9 +77,9 @@ export class TurnService {
     this.now = options.now ?? Date.now;
   }
 
-  /** Accepts a turn: throws 400 context_length_exceeded now when its own messages cannot fit. */
+  /** Accepts a turn: throws 400 context_length_exceeded now when its own messages (and tools) cannot fit. */
   start(request: TurnRequest): Turn {
-    const ownPrompt = buildPrompt(request.messages, this.options.contextMaxLength);
+    const ownPrompt = buildPrompt(request.messages, this.options.contextMaxLength, promptHead(request.shape, null));
     return new Turn(this, request, ownPrompt, this.now(), this.options.requestTimeoutMs);
   }
 
@@ -91,21 +99,24 @@ export class TurnService {
       deadline,
     });
     try {
-      const { prompt, droppedMessages } =
-        session.messages === request.messages ? turn.ownPrompt : buildPrompt(session.messages, this.options.contextMaxLength);
-      const answer = await this.options.failover.send(
-        {
-          prompt,
-          model: request.model,
-          conversation: session.conversation,
-          preferredIdentityId: session.preferredIdentityId,
-          signal,
-          deadline,
-        },
-        turn.report,
-      );
-      await session.commit(answer.text, answer.identityId);
-      return { text: answer.text, prompt, droppedMessages, sessionId: session.sessionId };
+      const { contextMaxLength } = this.options;
+      let built = session.messages === request.messages ? turn.ownPrompt : buildPrompt(session.messages, contextMaxLength, promptHead(request.shape, null));
+      const job = { model: request.model, conversation: session.conversation, signal, deadline };
+      let sent = await this.options.failover.send({ ...job, prompt: built.prompt, preferredIdentityId: session.preferredIdentityId }, turn.report);
+      let reading = readAnswer(sent.text, request.shape);
+      if (!reading.ok) {
+        // One corrective retry, on the identity that answered: the same prompt with the instruction it missed.
+        built = buildPrompt(session.messages, contextMaxLength, promptHead(request.shape, reading.correction));
+        sent = await this.options.failover.send({ ...job, prompt: built.prompt, preferredIdentityId: sent.identityId }, turn.report);
+        reading = readAnswer(sent.text, request.shape);
+        if (!reading.ok) {
+          throw new GatewayError('invalid_model_output', `The model did not give a usable answer, even after one corrective retry: ${reading.problem}. Retry, or relax tool_choice / response_format.`);
+        }
+      }
+      const { content, toolCalls } = reading.answer;
+      const answered: ChatMessage = { role: 'assistant', content: content ?? '', ...(toolCalls.length > 0 ? { toolCalls } : {}) };
+      await session.commit(answered, sent.identityId);
+      return { text: sent.text, content, toolCalls, prompt: built.prompt, droppedMessages: built.droppedMessages, sessionId: session.sessionId };
     } finally {
       session.release();
     }

@@ -42,6 +42,7 @@ const TABLE: Record<ErrorCode, Omit<ErrorEntry, 'openaiCode'>> = {
   upstream_challenged: entry(503, 'upstream_error'),
   no_identity_available: entry(503, 'upstream_error'),
   upstream_timeout: entry(504, 'upstream_error'),
+  invalid_model_output: entry(502, 'upstream_error'),
   storage_unavailable: entry(503, 'server_error'),
   internal_error: entry(500, 'server_error'),
   admin_disabled: entry(404, 'invalid_request_error'),

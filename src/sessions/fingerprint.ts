@@ -12,8 +12,18 @@ export function conversationTip(owner: string, turns: readonly ChatMessage[]): s
     if (m.role === 'system') continue;
     // Clients echo answers back with edges trimmed or CRLF line ends; neither makes a new conversation.
     hasher.update(`\u0000${m.role}\u0001${m.content.replace(/\r\n/g, '\n').trim()}`);
+    // Calls by name and arguments: clients resend them, but may re-serialise the arguments' JSON.
+    for (const call of m.toolCalls ?? []) hasher.update(`\u0002${call.name}\u0003${canonicalJson(call.arguments)}`);
   }
   return hasher.digest('hex').slice(0, 32);
+}
+
+function canonicalJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
 }
 
 /** The turns up to and including the last assistant answer; null when there is none yet. */

@@ -1,7 +1,7 @@
 // What a named session remembers and how a new request joins it.
 
 import type { ChatMessage } from '../conversation/messages.ts';
-import { PROMPT_SEPARATOR, renderMessage } from '../conversation/prompt.ts';
+import { PROMPT_SEPARATOR, renderMessage, toolNamesOf } from '../conversation/prompt.ts';
 
 /**
  * The conversation a turn is answered from. A client that sends earlier answers itself
@@ -24,10 +24,11 @@ export function continueConversation(stored: readonly ChatMessage[], incoming: r
 export function historyWithinBudget(conversation: readonly ChatMessage[], budget: number): ChatMessage[] {
   const system = conversation.filter((m) => m.role === 'system');
   const turns = conversation.filter((m) => m.role !== 'system');
+  const names = toolNamesOf(conversation);
   let first = turns.length;
   let length = 0;
   while (first > 0) {
-    const next = length + renderMessage(turns[first - 1]!).length + (length > 0 ? PROMPT_SEPARATOR.length : 0);
+    const next = length + renderMessage(turns[first - 1]!, names).length + (length > 0 ? PROMPT_SEPARATOR.length : 0);
     if (next > budget) break;
     length = next;
     first--;

@@ -49,7 +49,7 @@ export interface SessionTurn {
    * moment). Call only with a complete answer, and let the client see it only once this
    * resolves: it rejects with the 503 storage_unavailable when the turn could not be stored.
    */
-  commit(answer: string, identityId: string): Promise<void>;
+  commit(answer: ChatMessage, identityId: string): Promise<void>;
   /** Lets the session's next turn go; always call it, answered or not. */
   release(): void;
 }
@@ -162,7 +162,7 @@ export class SessionService {
       preferredIdentityId: stored?.identityId ?? null,
       commit: (answer, identityId) => {
         const now = this.now();
-        const answered: ChatMessage[] = [...messages, { role: 'assistant', content: answer }];
+        const answered: ChatMessage[] = [...messages, answer];
         const session: StoredSession = {
           owner,
           id,

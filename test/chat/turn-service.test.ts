@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Database } from 'bun:sqlite';
 import { Failover } from '../../src/chat/failover.ts';
 import { TurnService } from '../../src/chat/turn-service.ts';
+import { PLAIN_TEXT } from '../../src/chat/turn-shape.ts';
 import type { ChatMessage } from '../../src/conversation/messages.ts';
 import * as promptModule from '../../src/conversation/prompt.ts';
 import { GatewayError } from '../../src/errors.ts';
@@ -70,7 +71,7 @@ function setup({ contextMaxLength = 2_000, ids = ['a', 'b', 'c'], random = () =>
   const failover = new Failover({ provider, pool, maxAttempts: 3, attemptTimeoutMs: 10_000, now: clock.now });
   const turns = new TurnService({ sessions, failover, contextMaxLength, requestTimeoutMs: REQUEST_TIMEOUT_MS, now: clock.now });
   const start = (messages: ChatMessage[], sessionName: string | null = null) =>
-    turns.start({ caller: CALLER, model: provider.defaultModel, messages, sessionName });
+    turns.start({ caller: CALLER, model: provider.defaultModel, messages, sessionName, shape: PLAIN_TEXT });
   const ask = (messages: ChatMessage[], sessionName: string | null = null) => start(messages, sessionName).run(never);
   /** Every job sent to the site, in order. */
   const sent = (): SendJob[] => {

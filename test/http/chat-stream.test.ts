@@ -14,7 +14,7 @@ function streamOf(text: string) {
     meta: newCompletionMeta('kimi-k2-instruct'),
     includeUsage: false,
     keepAliveIntervalMs: 60_000,
-    answer: async () => ({ text, prompt: 'p' }),
+    answer: async () => ({ text, content: text, toolCalls: [], prompt: 'p' }),
     onEnd: (failure) => ends.push(failure),
   });
   return { stream, ends };

@@ -25,7 +25,7 @@ function sessionsOn(dbPath: string, settings: { ttlSeconds: number; maxSessions?
   /** One answered turn of a named session; returns the conversation the upstream prompt was built from. */
   const turn = async (name: string, content: string): Promise<ChatMessage[]> => {
     const t = await service.begin({ owner: 'key-1', name, messages: [{ role: 'user', content }], signal: new AbortController().signal, deadline: Date.now() + 5_000 });
-    await t.commit(`answer to ${content}`, 'anonymous');
+    await t.commit({ role: 'assistant', content: `answer to ${content}` }, 'anonymous');
     t.release();
     return t.messages;
   };

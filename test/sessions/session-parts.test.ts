@@ -139,7 +139,7 @@ describe('SessionRepo and SessionPruner on a real file', () => {
     const service = new SessionService({ repo, ttlMs: 10_000, maxSessions: 3, contextMaxLength: 1000, newConversation: () => 'c', now: () => now });
     const turn = async (name: string) => {
       const t = await service.begin({ owner: 'o', name, messages: [user(`to ${name}`)], signal: new AbortController().signal, deadline: Date.now() + 5000 });
-      await t.commit(`answer for ${name}`, 'id-1');
+      await t.commit({ role: 'assistant', content: `answer for ${name}` }, 'id-1');
       t.release();
       now += 10;
     };

@@ -85,13 +85,13 @@ describe('SessionService on a full disk', () => {
     const f = fixture();
     for (let i = 1; i <= 3; i++) {
       const t = await f.service.begin(request('kept', `kept ${i}`));
-      await t.commit(`answer ${i} ${'x'.repeat(3_000)}`, 'id-1');
+      await t.commit({ role: 'assistant', content: `answer ${i} ${'x'.repeat(3_000)}` }, 'id-1');
       t.release();
     }
     f.fill();
 
     const t4 = await f.service.begin(request('kept', 'lost 4'));
-    expectStorageUnavailable(await t4.commit(`answer 4 ${'x'.repeat(50_000)}`, 'id-1').then(() => null, (error: unknown) => error));
+    expectStorageUnavailable(await t4.commit({ role: 'assistant', content: `answer 4 ${'x'.repeat(50_000)}` }, 'id-1').then(() => null, (error: unknown) => error));
     t4.release();
     expect(f.storage.status).toMatchObject({ ok: false, code: 'SQLITE_FULL', reason: 'database or disk is full' });
 
@@ -110,7 +110,7 @@ describe('SessionService on a full disk', () => {
     // Space returns: the next turn probes, goes through and is stored; the episode ends in one line.
     f.free();
     const t6 = await f.service.begin(request('kept', 'kept 6'));
-    await t6.commit('answer 6', 'id-1');
+    await t6.commit({ role: 'assistant', content: 'answer 6' }, 'id-1');
     t6.release();
     expect(f.storage.status).toEqual({ ok: true });
     expect(f.lines.filter((l) => l.msg.startsWith('storage recovered'))).toHaveLength(1);
@@ -142,7 +142,7 @@ describe('SessionService on a full disk', () => {
   test('a read-only file is a storage failure too (DELETE /v1/sessions on it is a 503)', async () => {
     const f = fixture();
     const t = await f.service.begin(request('s', 'hello'));
-    await t.commit('answer', 'id-1');
+    await t.commit({ role: 'assistant', content: 'answer' }, 'id-1');
     t.release();
     f.db.exec('PRAGMA query_only = 1');
     expectStorageUnavailable(caught(() => f.service.delete('key-1', 's')));

@@ -189,7 +189,7 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       type: 'object',
       required: ['role'],
       description:
-        'One message. Text parts are joined with a newline. Other fields (name, tool_calls, tool_call_id, ...) are accepted and ignored. The latest user message must not be empty.',
+        'One message. Text parts are joined with a newline. An assistant message may carry tool_calls (rendered into the prompt as the calls it made); a tool message answers one by tool_call_id (rendered under the function\'s name). The latest user message must not be empty.',
       properties: {
         role: {
           type: 'string',
@@ -199,6 +199,40 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
         content: {
           description: 'A string or an array of text parts; required except for assistant and tool messages, where null or absent means empty.',
           oneOf: [{ type: 'string' }, { type: 'array', items: schema('TextContentPart') }, { type: 'null' }],
+        },
+        tool_calls: { type: 'array', items: schema('ToolCall'), description: 'Assistant messages: the calls the model made.' },
+        tool_call_id: { type: 'string', description: 'Tool messages: the call this result answers.' },
+        name: { type: 'string', description: 'Tool (legacy function) messages: the function\'s name.' },
+      },
+    },
+
+    ToolCall: {
+      type: 'object',
+      required: ['id', 'type', 'function'],
+      properties: {
+        id: { type: 'string', description: 'call_… (the gateway makes them for the calls it parses).' },
+        type: { const: 'function' },
+        function: {
+          type: 'object',
+          required: ['name', 'arguments'],
+          properties: { name: { type: 'string' }, arguments: { type: 'string', description: 'A JSON object, as text; checked against the declared parameters.' } },
+        },
+      },
+    },
+
+    Tool: {
+      type: 'object',
+      required: ['type', 'function'],
+      properties: {
+        type: { const: 'function', description: 'Only function tools can be emulated.' },
+        function: {
+          type: 'object',
+          required: ['name'],
+          properties: {
+            name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+            description: { type: 'string', description: 'Cut short in the prompt; dropped first when the prompt budget is tight.' },
+            parameters: { type: 'object', description: 'A JSON Schema, rendered compactly into the prompt (name(city: string, unit?: "c"|"f")).' },
+          },
         },
       },
     },
@@ -229,6 +263,24 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
             'Names the conversation (a session) unless the gateway runs with SESSION_USER_FIELD=off; the X-Session-Id header wins over it. Session names must have no control characters.',
         },
         n: { type: nullable('integer'), const: 1, description: 'Must be 1 (or absent): one choice per request.' },
+        tools: {
+          type: ['array', 'null'],
+          maxItems: 128,
+          items: schema('Tool'),
+          description:
+            'Emulated: the tools are described in the prompt (counting against CONTEXT_MAX_LENGTH) and calls are parsed from the answer (<tool_call>{…}</tool_call>, or a fenced JSON variant). Only declared functions are returned, with arguments checked against their schema.',
+        },
+        tool_choice: {
+          description: '"auto" (default), "none" (no tools in the prompt), "required" (one corrective retry, then 502 invalid_model_output), or {"type":"function","function":{"name"}}.',
+          oneOf: [{ type: 'string', enum: ['auto', 'none', 'required'] }, { type: 'object' }, { type: 'null' }],
+        },
+        parallel_tool_calls: { type: nullable('boolean'), default: true, description: 'false: at most one call per answer.' },
+        response_format: {
+          type: ['object', 'null'],
+          description:
+            '{"type":"json_object"} or {"type":"json_schema","json_schema":{"name","schema","strict"}}: the format goes into the prompt, the JSON is extracted from the answer (fences, prose) and returned as the whole content; invalid JSON (or, with strict, a schema mismatch) gets one corrective retry, then 502 invalid_model_output.',
+          properties: { type: { type: 'string', enum: ['text', 'json_object', 'json_schema'] }, json_schema: { type: 'object' } },
+        },
         ...ignored,
       },
       examples: [
@@ -275,10 +327,15 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
               message: {
                 type: 'object',
                 required: ['role', 'content', 'refusal'],
-                properties: { role: { const: 'assistant' }, content: { type: 'string' }, refusal: { type: 'null' } },
+                properties: {
+                  role: { const: 'assistant' },
+                  content: { type: nullable('string'), description: 'null when the answer is only tool calls.' },
+                  tool_calls: { type: 'array', minItems: 1, items: schema('ToolCall') },
+                  refusal: { type: 'null' },
+                },
               },
               logprobs: { type: 'null' },
-              finish_reason: { const: 'stop' },
+              finish_reason: { type: 'string', enum: ['stop', 'tool_calls'] },
             },
           },
         },
@@ -291,7 +348,7 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       type: 'object',
       required: ['id', 'object', 'created', 'model', 'system_fingerprint', 'choices'],
       description:
-        'One streamed chunk. In order: delta {role: "assistant", content: ""}; then delta {content} pieces; then an empty delta with finish_reason "stop"; then, with stream_options.include_usage, a chunk with no choices and usage. Every chunk of a response has the same id, created and model.',
+        'One streamed chunk. In order: delta {role: "assistant", content: ""}; then delta {content} pieces; then, per tool call, a delta {tool_calls: [{index, id, type, function: {name, arguments: ""}}]} and delta {tool_calls: [{index, function: {arguments}}]} pieces; then an empty delta with finish_reason "stop" or "tool_calls"; then, with stream_options.include_usage, a chunk with no choices and usage. Every chunk of a response has the same id, created and model.',
       properties: {
         id: { type: 'string', pattern: '^chatcmpl-[A-Za-z0-9]{24}$' },
         object: { const: 'chat.completion.chunk' },
@@ -309,10 +366,26 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
               index: { const: 0 },
               delta: {
                 type: 'object',
-                properties: { role: { const: 'assistant' }, content: { type: 'string' } },
+                properties: {
+                  role: { const: 'assistant' },
+                  content: { type: 'string' },
+                  tool_calls: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['index', 'function'],
+                      properties: {
+                        index: { type: 'integer', minimum: 0 },
+                        id: { type: 'string' },
+                        type: { const: 'function' },
+                        function: { type: 'object', properties: { name: { type: 'string' }, arguments: { type: 'string' } } },
+                      },
+                    },
+                  },
+                },
               },
               logprobs: { type: 'null' },
-              finish_reason: { type: nullable('string'), enum: ['stop', null] },
+              finish_reason: { type: nullable('string'), enum: ['stop', 'tool_calls', null] },
             },
           },
         },
@@ -602,7 +675,7 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       { 'Retry-After': ref('headers', 'RetryAfter') },
     ),
     BadGateway: errorResponse(
-      `${code('upstream_unavailable')}, ${code('upstream_protocol_error')} or ${code('upstream_nonce_rejected')}: the site failed or answered unexpectedly; ${code('upstream_too_large')}: its answer exceeded UPSTREAM_MAX_BYTES. The message is fixed per code and never quotes the site.`,
+      `${code('upstream_unavailable')}, ${code('upstream_protocol_error')} or ${code('upstream_nonce_rejected')}: the site failed or answered unexpectedly; ${code('upstream_too_large')}: its answer exceeded UPSTREAM_MAX_BYTES; ${code('invalid_model_output')}: the model did not call a tool that tool_choice requires, or did not answer with the JSON response_format asks for, even after one corrective retry. The message is fixed per code and never quotes the site.`,
     ),
     ServiceUnavailable: errorResponse(
       `${code('upstream_challenged')} (Cloudflare challenged the identities tried) or ${code('no_identity_available')} (every identity is challenged or disabled): the operator must act; ${code('storage_unavailable')}: the gateway cannot write its database (disk full, I/O error), so the turn was not carried out.`,

@@ -1,6 +1,7 @@
 // OpenAI's chat.completion and chat.completion.chunk objects.
 
 import { estimateTokens } from '../../conversation/tokens.ts';
+import type { ToolCall } from '../../tools/types.ts';
 
 export interface Usage {
   prompt_tokens: number;
@@ -29,19 +30,40 @@ export function usageFor(prompt: string, answer: string): Usage {
   return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
 }
 
-export function chatCompletion(meta: CompletionMeta, content: string, usage: Usage) {
+export type FinishReason = 'stop' | 'tool_calls';
+
+/** What a turn answered, as OpenAI's message carries it. */
+export interface AnswerBody {
+  content: string | null;
+  toolCalls: readonly ToolCall[];
+}
+
+export const finishReasonOf = (answer: AnswerBody): FinishReason => (answer.toolCalls.length > 0 ? 'tool_calls' : 'stop');
+
+/** OpenAI's tool_calls entry. */
+export const toolCallObject = (call: ToolCall) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } });
+
+export function chatCompletion(meta: CompletionMeta, answer: AnswerBody, usage: Usage) {
+  const message = answer.toolCalls.length > 0
+    ? { role: 'assistant', content: answer.content, tool_calls: answer.toolCalls.map(toolCallObject), refusal: null }
+    : { role: 'assistant', content: answer.content, refusal: null };
   return {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonOf(answer) }],
     usage,
     system_fingerprint: null,
   };
 }
 
-type Delta = { role: 'assistant'; content: string } | { content: string } | Record<string, never>;
+/** One tool call's piece in a stream: the first names it, the next ones carry its arguments. */
+export type ToolCallDelta =
+  | { index: number; id: string; type: 'function'; function: { name: string; arguments: string } }
+  | { index: number; function: { arguments: string } };
+
+type Delta = { role: 'assistant'; content: string } | { content: string } | { tool_calls: ToolCallDelta[] } | Record<string, never>;
 
 const chunkEnvelope = (meta: CompletionMeta) => ({
   id: meta.id,
@@ -51,7 +73,7 @@ const chunkEnvelope = (meta: CompletionMeta) => ({
   system_fingerprint: null,
 });
 
-export function chatChunk(meta: CompletionMeta, delta: Delta, finishReason: 'stop' | null) {
+export function chatChunk(meta: CompletionMeta, delta: Delta, finishReason: FinishReason | null) {
   return { ...chunkEnvelope(meta), choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] };
 }
 

@@ -3,7 +3,9 @@
 
 import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ChatMessage, ChatRole } from '../../conversation/messages.ts';
+import type { TurnShape } from '../../chat/turn-shape.ts';
 import type { ModelInfo, Provider } from '../../providers/provider.ts';
+import { readToolCalls, readTurnShape } from './tool-request.ts';
 
 /** The models a request may name: the provider's. */
 export type ModelCatalog = Pick<Provider<unknown>, 'models' | 'defaultModel' | 'findModel'>;
@@ -15,11 +17,13 @@ export interface ChatRequest {
   includeUsage: boolean;
   /** OpenAI's `user` field: names a conversation (sessions). */
   user: string | null;
+  /** tools, tool_choice, parallel_tool_calls, response_format. */
+  shape: TurnShape;
 }
 
 /**
- * Sampling and tool parameters accepted and ignored: the upstream takes one message and
- * answers with its own settings. The OpenAPI document lists them; README ("Limits") too
+ * Sampling parameters accepted and ignored: the upstream takes one message and answers
+ * with its own settings. The OpenAPI document lists them; README ("Limits") too
  * (test/http/docs-facts.test.ts checks it).
  */
 export const IGNORED_PARAMETERS = [
@@ -34,10 +38,6 @@ export const IGNORED_PARAMETERS = [
   'logit_bias',
   'logprobs',
   'top_logprobs',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
   'reasoning_effort',
   'metadata',
   'store',
@@ -72,6 +72,7 @@ export function parseChatRequest(body: unknown, models: ModelCatalog): ChatReque
     stream: readOptionalBoolean(b.stream, 'stream') ?? false,
     includeUsage: readStreamOptions(b.stream_options),
     user: readUser(b.user),
+    shape: readTurnShape(b),
     ...checkN(b.n),
   };
 }
@@ -114,7 +115,16 @@ function readMessage(value: unknown, index: number): ChatMessage {
       `${param}.role`,
     );
   }
-  return { role, content: readContent(m.content, role, param) };
+  const message: ChatMessage = { role, content: readContent(m.content, role, param) };
+  if (role === 'assistant') {
+    const toolCalls = readToolCalls(m, param);
+    if (toolCalls?.length) message.toolCalls = toolCalls;
+  }
+  if (role === 'tool') {
+    if (typeof m.tool_call_id === 'string' && m.tool_call_id !== '') message.toolCallId = m.tool_call_id;
+    if (typeof m.name === 'string' && m.name !== '') message.name = m.name;
+  }
+  return message;
 }
 
 function readContent(value: unknown, role: ChatRole, param: string): string {

@@ -41,7 +41,7 @@ export function chatCompletions(options: ChatRouteOptions) {
     trace.model = chat.model.id;
     trace.stream = chat.stream;
     const sessionName = sessionNameOf(request.headers.get('x-session-id'), options.sessionFromUserField ? chat.user : null);
-    const turn = turns.start({ caller, model: chat.model, messages: chat.messages, sessionName });
+    const turn = turns.start({ caller, model: chat.model, messages: chat.messages, sessionName, shape: chat.shape });
     trace.turn = turn.report;
     const meta = newCompletionMeta(chat.model.id);
 
@@ -50,7 +50,7 @@ export function chatCompletions(options: ChatRouteOptions) {
       server?.timeout(request, 0);
       const answer = await turn.run(request.signal);
       trace.contentStarted();
-      return jsonResponse(chatCompletion(meta, answer.text, usageFor(answer.prompt, answer.text)), 200, {
+      return jsonResponse(chatCompletion(meta, answer, usageFor(answer.prompt, answer.text)), 200, {
         'X-Context-Dropped-Messages': String(answer.droppedMessages),
         ...sessionHeader(answer.sessionId),
       });

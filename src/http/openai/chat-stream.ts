@@ -7,7 +7,14 @@
 // the upstream call.
 
 import { ClientGoneError, GatewayError, internalError } from '../../errors.ts';
-import { chatChunk, usageChunk, usageFor, type CompletionMeta } from './chat-format.ts';
+import { chatChunk, finishReasonOf, usageChunk, usageFor, type AnswerBody, type CompletionMeta } from './chat-format.ts';
+
+/** The turn's answer as the stream writes it: text, tool calls, and what usage is estimated from. */
+export interface StreamedAnswer extends AnswerBody {
+  /** The model's words as written (completion tokens are estimated from them). */
+  text: string;
+  prompt: string;
+}
 import { pieceSizeFor, SSE_DONE, SSE_KEEPALIVE, sseData, sseError, streamingPieces } from './sse.ts';
 
 export interface StreamOptions {
@@ -15,7 +22,7 @@ export interface StreamOptions {
   includeUsage: boolean;
   keepAliveIntervalMs: number;
   /** Produces the answer and the prompt it answered; the signal aborts when the client goes away. */
-  answer: (signal: AbortSignal) => Promise<{ text: string; prompt: string }>;
+  answer: (signal: AbortSignal) => Promise<StreamedAnswer>;
   onError?: (error: unknown) => void;
   /** Put in error frames (the X-Request-Id of the request). */
   requestId?: string;
@@ -130,10 +137,19 @@ export function chatCompletionStream(options: StreamOptions): ReadableStream<Uin
   );
 }
 
-function* answerFrames(meta: CompletionMeta, answer: { text: string; prompt: string }, includeUsage: boolean): Generator<string> {
-  const contentFrame = contentFrameFor(meta);
-  for (const piece of streamingPieces(answer.text, pieceSizeFor(answer.text.length))) yield contentFrame(piece);
-  yield sseData(chatChunk(meta, {}, 'stop'));
+function* answerFrames(meta: CompletionMeta, answer: StreamedAnswer, includeUsage: boolean): Generator<string> {
+  if (answer.content !== null && answer.content !== '') {
+    const contentFrame = contentFrameFor(meta);
+    for (const piece of streamingPieces(answer.content, pieceSizeFor(answer.content.length))) yield contentFrame(piece);
+  }
+  // OpenAI's framing: the first delta of a call names it (id, type, name), the next ones carry its arguments.
+  for (const [index, call] of answer.toolCalls.entries()) {
+    yield sseData(chatChunk(meta, { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
+    for (const piece of streamingPieces(call.arguments, pieceSizeFor(call.arguments.length))) {
+      yield sseData(chatChunk(meta, { tool_calls: [{ index, function: { arguments: piece } }] }, null));
+    }
+  }
+  yield sseData(chatChunk(meta, {}, finishReasonOf(answer)));
   if (includeUsage) yield sseData(usageChunk(meta, usageFor(answer.prompt, answer.text)));
   yield SSE_DONE;
 }

@@ -1,0 +1,65 @@
+// What a turn asks of the model beyond text, and how its answer is read: tools (described in
+// the prompt, calls parsed from the answer) and the output format (JSON extracted and checked).
+// The site takes one text message and answers text, so both are emulated here, over any surface.
+
+import type { PromptHead } from '../conversation/prompt.ts';
+import { extractJson } from '../tools/json-output.ts';
+import { newToolCallId } from '../tools/ids.ts';
+import { parseToolAnswer } from '../tools/parse-answer.ts';
+import { correctiveLine, renderFormatLine, renderToolsBlock, type Correction } from '../tools/render.ts';
+import type { OutputFormat, ToolCall, ToolChoice, ToolSpec } from '../tools/types.ts';
+
+export interface TurnShape {
+  tools: readonly ToolSpec[];
+  toolChoice: ToolChoice;
+  /** false: at most one call per answer. */
+  parallelToolCalls: boolean;
+  format: OutputFormat;
+}
+
+export const PLAIN_TEXT: TurnShape = { tools: [], toolChoice: { mode: 'auto' }, parallelToolCalls: true, format: { type: 'text' } };
+
+/** What the model said, as the client gets it. */
+export interface ShapedAnswer {
+  /** null when the answer is only tool calls (or filler around them). */
+  content: string | null;
+  toolCalls: ToolCall[];
+}
+
+export type Reading = { ok: true; answer: ShapedAnswer } | { ok: false; correction: Correction; problem: string };
+
+const toolsOffered = (shape: TurnShape) => shape.tools.length > 0 && shape.toolChoice.mode !== 'none';
+
+/** The tools offered for this turn: with a named function, only that one. */
+function offered(shape: TurnShape): readonly ToolSpec[] {
+  const choice = shape.toolChoice;
+  return choice.mode === 'function' ? shape.tools.filter((t) => t.name === choice.name) : shape.tools;
+}
+
+/** The lines the gateway adds after the system text; `correction` is the one retry's instruction. */
+export function promptHead(shape: TurnShape, correction: Correction | null): PromptHead {
+  const formatLine = renderFormatLine(shape.format);
+  const fix = correction ? correctiveLine(correction, shape.toolChoice) : '';
+  const blocks = (level: 'full' | 'signatures') =>
+    [toolsOffered(shape) ? renderToolsBlock(offered(shape), shape.toolChoice, shape.parallelToolCalls, level) : '', formatLine, fix].filter((b) => b !== '');
+  return { full: blocks('full'), compact: blocks('signatures'), what: 'the tools' };
+}
+
+/** Reads the model's answer for this shape: calls and content, or why it needs the one corrective retry. */
+export function readAnswer(text: string, shape: TurnShape): Reading {
+  if (toolsOffered(shape)) {
+    const parsed = parseToolAnswer(text, offered(shape), { parallel: shape.parallelToolCalls, newId: newToolCallId });
+    if (parsed.calls.length > 0) return { ok: true, answer: { content: parsed.content, toolCalls: parsed.calls } };
+    const problem = parsed.problems[0];
+    // A call the model got wrong is never passed on, nor its raw tags as text.
+    if (problem !== undefined) return { ok: false, correction: { kind: 'invalid_call', detail: problem }, problem: `its tool call was not usable (${problem})` };
+    const mode = shape.toolChoice.mode;
+    if (mode === 'required' || mode === 'function') {
+      return { ok: false, correction: { kind: 'no_call' }, problem: `it did not call ${mode === 'function' ? shape.toolChoice.name : 'a tool'} although tool_choice requires it` };
+    }
+  }
+  if (shape.format.type === 'text') return { ok: true, answer: { content: text, toolCalls: [] } };
+  const json = extractJson(text, shape.format);
+  if (!json.ok) return { ok: false, correction: { kind: 'invalid_json', detail: json.problem }, problem: `its answer is not the JSON asked for (${json.problem})` };
+  return { ok: true, answer: { content: json.json, toolCalls: [] } };
+}
