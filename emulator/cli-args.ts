@@ -19,8 +19,14 @@ Options:
   --seed N                 seed for probabilistic faults (default 1)
   --help                   print this help
 
+The reply is "Echo[<length>]: <end of the message>" plus filler, except for tool prompts: with a
+"Tools:" block it calls the functions the newest user turn names (or must call), after a
+"Tool (fn): ..." block it answers "Result of fn: ...", and on a JSON line it answers JSON.
+
 Control it at runtime over HTTP: GET /__emulator/stats, POST|DELETE /__emulator/faults,
-POST /__emulator/config, POST /__emulator/expire-nonces, POST /__emulator/reset.`;
+POST /__emulator/config, POST /__emulator/expire-nonces, POST /__emulator/reset.
+Malformed model answers are faults too: tool_fenced, tool_bad_json, tool_undeclared,
+tool_none, json_fenced, json_invalid (e.g. POST /__emulator/faults {"kind":"tool_none","times":1}).`;
 
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: EmulatorOptions };
 

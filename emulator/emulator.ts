@@ -16,6 +16,7 @@ import type { Emulator, EmulatorOptions } from './types.ts';
 
 export type * from './types.ts';
 export { buildReply } from './reply.ts';
+export { predictReply } from './tool-play.ts';
 
 export function startEmulator(options: EmulatorOptions = {}): Emulator {
   const settings = resolveSettings(options);

@@ -1,5 +1,6 @@
-// The answer each fault kind produces (all kinds except 'slow', which only delays, and
-// 'big_cookie', which adds a cookie to the normal answer).
+// The answer each fault kind produces (all kinds except 'slow', which only delays,
+// 'big_cookie', which adds a cookie to the normal answer, and the model faults tool_* / json_*,
+// which change the normal answer's text: see tool-play.ts).
 
 import {
   ajaxDie,
@@ -24,9 +25,15 @@ import {
   redirectTo,
   scriptFlood,
 } from './hostile.ts';
-import type { FaultRule } from './types.ts';
+import { isModelFault } from './tool-play.ts';
+import type { FaultKind, FaultRule } from './types.ts';
 
 export const DEFAULT_SLOW_DELAY_MS = 30_000;
+
+/** Kinds that change the normal answer instead of replacing it. */
+export function shapesNormalAnswer(kind: FaultKind): boolean {
+  return kind === 'slow' || kind === 'big_cookie' || isModelFault(kind);
+}
 
 /** What an echoing fault can print back: the request's Cookie header and the form's nonce. */
 export interface EchoSource {
@@ -70,6 +77,12 @@ export function faultAnswer(rule: FaultRule, target: FaultTarget, echo: EchoSour
       return scriptFlood(rule.count ?? DEFAULT_SCRIPT_FLOOD_COUNT);
     case 'slow':
     case 'big_cookie':
+    case 'tool_fenced':
+    case 'tool_bad_json':
+    case 'tool_undeclared':
+    case 'tool_none':
+    case 'json_fenced':
+    case 'json_invalid':
       throw new Error(`'${rule.kind}' changes the normal answer; it has no answer of its own`);
   }
 }

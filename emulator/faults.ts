@@ -1,6 +1,7 @@
 // Fault rules: validation of incoming rules and picking the rule that hits a request.
 
 import { seededRandom, type Random } from './prng.ts';
+import { isModelFault } from './tool-play.ts';
 import { FAULT_KINDS, type FaultKind, type FaultRule } from './types.ts';
 
 export type FaultTarget = 'message' | 'page';
@@ -22,6 +23,7 @@ export function parseFaultRule(value: unknown): FaultRule {
   const rule: FaultRule = { kind: raw.kind as FaultKind };
   if (raw.on !== undefined) {
     if (raw.on !== 'message' && raw.on !== 'page') throw new Error("fault 'on' must be 'message' or 'page'");
+    if (raw.on === 'page' && isModelFault(rule.kind)) throw new Error(`fault '${rule.kind}' changes model answers: 'on' must be 'message'`);
     rule.on = raw.on;
   }
   for (const key of ['identity', 'retryAfter', 'text', 'location'] as const) {
@@ -73,8 +75,11 @@ export class FaultBook {
     this.random = seededRandom(this.seed);
   }
 
-  /** The first unspent rule that matches and whose draw hits; consumes one use of it. */
-  match(target: FaultTarget, identity: string): FaultRule | undefined {
+  /**
+   * The first unspent rule that matches and whose draw hits; consumes one use of it. Rules
+   * whose kind `applies` rejects are skipped before their draw, so they stay unspent.
+   */
+  match(target: FaultTarget, identity: string, applies: (kind: FaultKind) => boolean = () => true): FaultRule | undefined {
     if (this.rules.length === 0) return undefined;
     for (let i = 0; i < this.rules.length; i++) {
       const active = this.rules[i];
@@ -82,6 +87,7 @@ export class FaultBook {
       const { rule } = active;
       if ((rule.on ?? 'message') !== target) continue;
       if (rule.identity !== undefined && rule.identity !== identity) continue;
+      if (!applies(rule.kind)) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       active.remaining -= 1;
       if (active.remaining <= 0) this.rules.splice(i, 1);

@@ -3,12 +3,13 @@
 import { ajaxDie, ajaxError, ajaxSuccess, staleNonce } from './answers.ts';
 import { identityOf } from './cookies.ts';
 import { delay } from './delay.ts';
-import { DEFAULT_SLOW_DELAY_MS, faultAnswer } from './fault-answer.ts';
+import { DEFAULT_SLOW_DELAY_MS, faultAnswer, shapesNormalAnswer } from './fault-answer.ts';
 import { bigCookie, DEFAULT_BIG_COOKIE_BYTES } from './hostile.ts';
 import { readMessageForm, type MessageForm } from './message-form.ts';
 import { buildReply } from './reply.ts';
 import type { RequestTimeouts, UpstreamState } from './state.ts';
-import type { MessageOutcome } from './types.ts';
+import { ECHO_PLAY, faultFitsPlay, isModelFault, planAnswer, playText, type ModelPlay } from './tool-play.ts';
+import type { FaultRule, MessageOutcome } from './types.ts';
 
 export const MODELS: readonly string[] = ['moonshotai/Kimi-K2-Instruct-0905', 'moonshotai/Kimi-K2-Instruct'];
 
@@ -31,11 +32,13 @@ function check(form: MessageForm, identity: string, now: number, state: Upstream
   return 'ok';
 }
 
-function answer(outcome: CheckOutcome, form: MessageForm, state: UpstreamState): Response {
+function answer(outcome: CheckOutcome, form: MessageForm, state: UpstreamState, play: ModelPlay, fault: FaultRule | undefined): Response {
   const { settings } = state;
   switch (outcome) {
-    case 'ok':
-      return ajaxSuccess(buildReply(form.message, form.model, settings.replyLength));
+    case 'ok': {
+      const modelFault = fault !== undefined && isModelFault(fault.kind) ? fault.kind : undefined;
+      return ajaxSuccess(playText(play, modelFault, () => buildReply(form.message, form.model, settings.replyLength)));
+    }
     case 'bad_form':
       return ajaxDie('0', 400);
     case 'stale_nonce':
@@ -69,8 +72,11 @@ export async function handleMessage(req: Request, server: RequestTimeouts, state
       // The client went away (or sent a broken body) before we could read it.
       return ajaxDie('0', 400);
     }
-    const fault = state.faults.match('message', identity);
-    const record = (outcome: MessageOutcome): void =>
+    const outcome = check(form, identity, at, state);
+    // Model faults only hit answers they can malform (a call, JSON); anything else leaves them unspent.
+    const play = outcome === 'ok' ? planAnswer(form.message) : ECHO_PLAY;
+    const fault = state.faults.match('message', identity, (kind) => faultFitsPlay(kind, play));
+    const record = (recorded: MessageOutcome): void =>
       state.stats.record({
         at,
         identity,
@@ -79,14 +85,13 @@ export async function handleMessage(req: Request, server: RequestTimeouts, state
         model: form.model,
         sessionId: form.sessionId,
         headers: headersOf(req),
-        outcome,
+        outcome: recorded,
       });
-    if (fault !== undefined && fault.kind !== 'slow' && fault.kind !== 'big_cookie') {
+    if (fault !== undefined && !shapesNormalAnswer(fault.kind)) {
       record(fault.kind);
       return faultAnswer(fault, 'message', { cookie: req.headers.get('cookie'), nonce: form.nonce });
     }
-    const outcome = check(form, identity, at, state);
-    // A slow (or cookie-adding) answer that would succeed is logged as such; a failing one keeps its real outcome.
+    // A slow (cookie-adding, malformed) answer that would succeed is logged as such; a failing one keeps its real outcome.
     record(fault !== undefined && outcome === 'ok' ? fault.kind : outcome);
     const slowMs = fault?.kind === 'slow' ? (fault.delayMs ?? DEFAULT_SLOW_DELAY_MS) : 0;
     const waitMs = slowMs + (outcome === 'ok' ? state.settings.latencyMs : 0);
@@ -95,7 +100,7 @@ export async function handleMessage(req: Request, server: RequestTimeouts, state
       const completed = await delay(waitMs, [req.signal, state.lifetime]);
       if (!completed) return ajaxDie('0', 499);
     }
-    const response = answer(outcome, form, state);
+    const response = answer(outcome, form, state, play, fault);
     if (fault?.kind === 'big_cookie') response.headers.append('Set-Cookie', bigCookie(fault.bytes ?? DEFAULT_BIG_COOKIE_BYTES));
     return response;
   } finally {

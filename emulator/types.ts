@@ -19,7 +19,15 @@ export type FaultKind =
   | 'gzip_bomb'
   | 'echo'
   | 'script_flood'
-  | 'big_cookie';
+  | 'big_cookie'
+  // Model faults: they malform an answer that is a tool call (tool_*) or JSON (json_*) and
+  // leave every other answer alone, unspent.
+  | 'tool_fenced'
+  | 'tool_bad_json'
+  | 'tool_undeclared'
+  | 'tool_none'
+  | 'json_fenced'
+  | 'json_invalid';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'nonce_invalid',
@@ -40,6 +48,12 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'echo',
   'script_flood',
   'big_cookie',
+  'tool_fenced',
+  'tool_bad_json',
+  'tool_undeclared',
+  'tool_none',
+  'json_fenced',
+  'json_invalid',
 ];
 
 export interface FaultRule {
@@ -48,7 +62,7 @@ export interface FaultRule {
   on?: 'message' | 'page';
   /** Only requests whose identity key equals this. */
   identity?: string;
-  /** Apply to at most N matching requests, then the rule is spent (default: unlimited). */
+  /** Apply to at most N matching requests, then the rule is spent (default: unlimited). A model fault only counts answers it changed. */
   times?: number;
   /** 0..1, chance a matching request gets the fault (seeded PRNG, options.seed). */
   probability?: number;
