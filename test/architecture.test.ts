@@ -61,18 +61,22 @@ describe('the dependency rule', () => {
     expect(violations('providers', (t) => isPackage(t) || inFolders('providers')(t))).toEqual([]);
   });
 
+  test('tools/ is pure: it imports nothing but itself', () => {
+    expect(violations('tools', (t) => isPackage(t) || folderOf(t) === 'tools')).toEqual([]);
+  });
+
   test('store/ depends on nothing above it', () => {
     expect(violations('store', (t) => isPackage(t) || inFolders('store')(t))).toEqual([]);
   });
 
   test('pool/, sessions/ and conversation/ reach down only (providers/, store/), never up', () => {
     for (const folder of ['pool', 'sessions', 'conversation']) {
-      expect({ folder, bad: violations(folder, (t) => isPackage(t) || inFolders(folder, 'providers', 'store', 'conversation')(t)) }).toEqual({ folder, bad: [] });
+      expect({ folder, bad: violations(folder, (t) => isPackage(t) || inFolders(folder, 'providers', 'store', 'conversation', 'tools')(t)) }).toEqual({ folder, bad: [] });
     }
   });
 
   test('chat/ uses the layers below it and never http/ or ops/', () => {
-    expect(violations('chat', (t) => isPackage(t) || inFolders('chat', 'pool', 'sessions', 'conversation', 'providers', 'store')(t))).toEqual([]);
+    expect(violations('chat', (t) => isPackage(t) || inFolders('chat', 'pool', 'sessions', 'conversation', 'providers', 'store', 'tools')(t))).toEqual([]);
   });
 
   test('nothing but http/ and the composition roots imports http/', () => {

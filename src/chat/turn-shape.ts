@@ -6,6 +6,7 @@ import type { PromptHead } from '../conversation/prompt.ts';
 import { extractJson } from '../tools/json-output.ts';
 import { newToolCallId } from '../tools/ids.ts';
 import { parseToolAnswer } from '../tools/parse-answer.ts';
+import { toolsForChoice } from '../tools/choice.ts';
 import { correctiveLine, renderFormatLine, renderToolsBlock, type Correction } from '../tools/render.ts';
 import type { OutputFormat, ToolCall, ToolChoice, ToolSpec } from '../tools/types.ts';
 
@@ -31,10 +32,7 @@ export type Reading = { ok: true; answer: ShapedAnswer } | { ok: false; correcti
 const toolsOffered = (shape: TurnShape) => shape.tools.length > 0 && shape.toolChoice.mode !== 'none';
 
 /** The tools offered for this turn: with a named function, only that one. */
-function offered(shape: TurnShape): readonly ToolSpec[] {
-  const choice = shape.toolChoice;
-  return choice.mode === 'function' ? shape.tools.filter((t) => t.name === choice.name) : shape.tools;
-}
+const offered = (shape: TurnShape): readonly ToolSpec[] => toolsForChoice(shape.tools, shape.toolChoice);
 
 /** The lines the gateway adds after the system text; `correction` is the one retry's instruction. */
 export function promptHead(shape: TurnShape, correction: Correction | null): PromptHead {
@@ -53,9 +51,9 @@ export function readAnswer(text: string, shape: TurnShape): Reading {
     const problem = parsed.problems[0];
     // A call the model got wrong is never passed on, nor its raw tags as text.
     if (problem !== undefined) return { ok: false, correction: { kind: 'invalid_call', detail: problem }, problem: `its tool call was not usable (${problem})` };
-    const mode = shape.toolChoice.mode;
-    if (mode === 'required' || mode === 'function') {
-      return { ok: false, correction: { kind: 'no_call' }, problem: `it did not call ${mode === 'function' ? shape.toolChoice.name : 'a tool'} although tool_choice requires it` };
+    const choice = shape.toolChoice;
+    if (choice.mode === 'required' || choice.mode === 'function') {
+      return { ok: false, correction: { kind: 'no_call' }, problem: `it did not call ${choice.mode === 'function' ? choice.name : 'a tool'} although tool_choice requires it` };
     }
   }
   if (shape.format.type === 'text') return { ok: true, answer: { content: text, toolCalls: [] } };

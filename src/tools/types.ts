@@ -1,7 +1,8 @@
-// Tools and output formats as the gateway understands them, whatever API surface a client
-// used to send them (OpenAI's chat completions today; the Responses and Messages APIs next).
+// The shapes the tools module works with: declared functions, the caller's tool choice and
+// wanted output format, and the calls parsed out of a model's text answer. Surface-neutral:
+// the OpenAI, Responses and Anthropic surfaces all map their wire shapes onto these.
 
-/** A JSON Schema object as clients send it. */
+/** A JSON Schema object as clients send it (never trusted to be well-formed). */
 export type JsonSchema = Record<string, unknown>;
 
 export interface ToolSpec {

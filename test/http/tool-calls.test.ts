@@ -12,7 +12,7 @@ import { readSse, startHarness, TEST_KEY, type Harness } from '../helpers/harnes
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ env: { CONTEXT_MAX_LENGTH: '2000' } });
+  h = await startHarness();
 });
 afterAll(() => h.stop());
 afterEach(() => h.emulator.clearFaults());
@@ -211,7 +211,7 @@ describe('bad requests and the prompt budget', () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('context_length_exceeded');
     expect(body.error.message).toMatch(/the tools alone take \d+ characters/);
-    expect(body.error.message).toContain('2000');
+    expect(body.error.message).toContain('limit of 1000 characters');
   });
 
   test('tool_choice naming an undeclared function, or a non-function tool, is a 400 naming the field', async () => {
