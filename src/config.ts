@@ -87,6 +87,11 @@ export const SETTINGS = {
   sessionTtlSeconds: { env: ['SESSION_TTL', 'SESSION_CACHE_TTL'], ...int(3600, 1, 365 * 86_400), help: "seconds a conversation is kept after its last turn (SESSION_CACHE_TTL: the seed's name)" },
   sessionMax: { env: ['SESSION_MAX'], ...int(0, 0, 100_000_000), help: 'most conversations kept, least recently used evicted first (0 = no cap)' },
   sessionPruneIntervalMs: { env: ['SESSION_PRUNE_INTERVAL_MS'], ...int(60_000, 100, DAY_MS), help: 'how often expired conversations are deleted' },
+  modelAliases: {
+    env: ['MODEL_ALIASES'],
+    ...list(),
+    help: 'other names for the models, comma-separated pattern=model with * wildcards (claude-*=kimi-k2-instruct-0905); answers keep the asked name',
+  },
   sessionFromUserField: {
     env: ['SESSION_USER_FIELD'],
     ...onOff(true),

@@ -4,6 +4,7 @@
 import { Failover } from './chat/failover.ts';
 import { TurnService } from './chat/turn-service.ts';
 import type { Config } from './config.ts';
+import { ModelCatalog, parseModelAliases } from './conversation/model-catalog.ts';
 import { AdminApi } from './http/admin/admin-api.ts';
 import { createApp } from './http/app.ts';
 import { raiseServerHeaderLimit, SERVER_BODY_BYTES } from './http/request-limits.ts';
@@ -54,6 +55,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     secrets: [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : [])],
     log,
   });
+  const models = new ModelCatalog(provider, parseModelAliases(config.modelAliases, provider));
   const octal = (mode: number) => `0${mode.toString(8)}`;
   const db = openDatabase(config.dbPath, {
     onTightened: ({ file, from, to }) => log.warn(`database file permissions tightened to ${octal(to)}: it holds upstream cookies`, { file, was: octal(from) }),
@@ -87,7 +89,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     identities: () => pool.list().filter((m) => !m.removed).map((m) => ({ id: m.id, state: m.health.state.kind, inFlight: m.inFlight })),
     queueDepth: () => pool.queueDepth,
     sessionCount: () => sessions.size,
-    findModel: (name) => provider.findModel(name),
+    findModel: (name) => models.findModel(name),
   });
   pool.onEvent((event) => metrics.recordPoolEvent(event));
   const activity = new ActivityFeed();
@@ -125,7 +127,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const app = createApp({
     ...config,
     turns,
-    models: provider,
+    models,
     sessions,
     pool,
     admin,

@@ -8,6 +8,7 @@ import { startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './log.ts';
 import { AccountsFileError } from './pool/accounts-file.ts';
 import { StoreError } from './store/database.ts';
+import { ModelAliasError } from './conversation/model-catalog.ts';
 import { VERSION } from './version.ts';
 
 async function main(): Promise<void> {
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   try {
     gateway = await startGateway(config, log);
   } catch (error) {
-    if (error instanceof AccountsFileError || error instanceof StoreError) {
+    if (error instanceof AccountsFileError || error instanceof StoreError || error instanceof ModelAliasError) {
       console.error(`kimi-gateway: ${error.message}`);
       process.exit(2);
     }

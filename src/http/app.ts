@@ -47,6 +47,9 @@ export function gatewayBase(traces: RequestTraces, log: Logger) {
 
 export type GatewayApp = ReturnType<typeof gatewayBase>;
 
+/** What clients can call, for the unknown-endpoint message. */
+const CLIENT_ENDPOINTS = ['POST /v1/chat/completions', 'GET /v1/models', 'POST /v1/responses', 'POST /v1/messages', 'POST /v1/messages/count_tokens'];
+
 export function createApp(deps: AppDeps) {
   return gatewayBase(deps.traces, deps.log).use(operatorRoutes(deps)).use(adminRoutes(deps.admin)).use(openaiRoutes(deps));
 }
@@ -64,11 +67,14 @@ function answerError(error: unknown, code: string | number, request: Request, tr
     }
     return new Response(null, { status: CLIENT_CLOSED_STATUS });
   }
+  const path = new URL(request.url).pathname;
   let failure: GatewayError;
   if (error instanceof GatewayError) failure = error;
   else if (code === 'NOT_FOUND') {
-    const path = new URL(request.url).pathname;
-    failure = new GatewayError('unknown_url', `Unknown endpoint ${clientText(`${request.method} ${path}`)}. See /docs for the API.`);
+    failure = new GatewayError(
+      'unknown_url',
+      `Unknown endpoint ${clientText(`${request.method} ${path}`)}. The API: ${CLIENT_ENDPOINTS.join(', ')} (also without /v1); see /docs.`,
+    );
   } else {
     const e = error as Error;
     log.error('unhandled error', { request_id: traced ? trace.id : undefined, error: e?.name, message: e?.message, stack: e?.stack?.split('\n').slice(0, 4).join(' | ') });
@@ -78,5 +84,5 @@ function answerError(error: unknown, code: string | number, request: Request, tr
     trace.failure = errorOutcome(failure);
     trace.status = errorStatus(failure).status;
   }
-  return errorResponse(failure, traced ? trace.id : undefined);
+  return errorResponse(failure, traced ? trace.id : undefined, path);
 }

@@ -8,7 +8,7 @@ import type { IdentityPool } from '../pool/identity-pool.ts';
 import type { StorageStatus } from '../store/storage-health.ts';
 import { VERSION } from '../version.ts';
 import type { GatewayApp } from './app.ts';
-import type { ModelCatalog } from './openai/chat-request.ts';
+import type { ModelCatalog } from '../conversation/model-catalog.ts';
 import { docsResponses } from './docs/docs-route.ts';
 import { jsonResponse } from './responses.ts';
 

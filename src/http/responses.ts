@@ -2,6 +2,7 @@
 
 import type { GatewayError } from '../errors.ts';
 import { CORS_HEADERS } from './cors.ts';
+import { anthropicErrorBody, isAnthropicPath } from './anthropic/anthropic-errors.ts';
 import { errorStatus, openaiErrorBody } from './error-catalog.ts';
 
 const JSON_HEADERS = { ...CORS_HEADERS, 'Content-Type': 'application/json' };
@@ -15,7 +16,9 @@ export function rawJsonResponse(json: string): Response {
   return new Response(json, { headers: JSON_HEADERS });
 }
 
-export function errorResponse(error: GatewayError, requestId?: string): Response {
+/** An error answer in the shape of the API the path belongs to: Anthropic's for the Messages API, OpenAI's elsewhere. */
+export function errorResponse(error: GatewayError, requestId?: string, path = ''): Response {
   const { status, headers } = errorStatus(error);
-  return jsonResponse(openaiErrorBody(error, requestId), status, headers);
+  const body = isAnthropicPath(path) ? anthropicErrorBody(error, requestId) : openaiErrorBody(error, requestId);
+  return jsonResponse(body, status, headers);
 }

@@ -7,8 +7,9 @@ import { openApiDocument, type SchemaObject } from '../../src/http/docs/openapi.
 import { IGNORED_PARAMETERS, parseChatRequest } from '../../src/http/openai/chat-request.ts';
 import { poolReadiness } from '../../src/ops/identity-view.ts';
 import { FakeProvider } from '../support/fake-provider.ts';
+import { ModelCatalog } from '../../src/conversation/model-catalog.ts';
 
-const models = new FakeProvider();
+const models = new ModelCatalog(new FakeProvider());
 
 const schemas = openApiDocument(models.models).components.schemas;
 const object = (name: string): SchemaObject & { properties: Record<string, SchemaObject> } => {

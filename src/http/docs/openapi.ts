@@ -1018,7 +1018,7 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       version: VERSION,
       summary: 'OpenAI-compatible API for kimi-ai.chat (Kimi K2) in front of a pool of upstream identities.',
       description:
-        'Point any OpenAI client at /v1. Every error has OpenAI\'s shape {"error": {"message", "type", "param", "code", "request_id"}}, and every response carries X-Request-Id. ' +
+        'Point any OpenAI client at /v1 (the client API answers also without /v1: /chat/completions, /models, …). Every error has OpenAI\'s shape {"error": {"message", "type", "param", "code", "request_id"}}, and every response carries X-Request-Id. ' +
         'CORS is open: JSON responses carry Access-Control-Allow-Origin: *, and OPTIONS on any path answers the preflight (204). ' +
         `Unknown paths answer 404 ${code('unknown_url')}. The admin API and /dashboard exist only when the gateway runs with ADMIN_KEY.`,
       license: { name: 'Apache 2.0', identifier: 'Apache-2.0' },

@@ -4,14 +4,15 @@
 import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ChatMessage, ChatRole } from '../../conversation/messages.ts';
 import type { TurnShape } from '../../chat/turn-shape.ts';
-import type { ModelInfo, Provider } from '../../providers/provider.ts';
+import type { ModelCatalog, ResolvedModel } from '../../conversation/model-catalog.ts';
+import type { ModelInfo } from '../../providers/provider.ts';
 import { readToolCalls, readTurnShape } from './tool-request.ts';
 
-/** The models a request may name: the provider's. */
-export type ModelCatalog = Pick<Provider<unknown>, 'models' | 'defaultModel' | 'findModel'>;
 
 export interface ChatRequest {
   model: ModelInfo;
+  /** The model's name in the answer: the one the client asked for (an alias stays an alias). */
+  reportedModel: string;
   messages: ChatMessage[];
   stream: boolean;
   includeUsage: boolean;
@@ -66,8 +67,10 @@ export function parseChatRequest(body: unknown, models: ModelCatalog): ChatReque
     throw invalidRequest('The request body must be a JSON object with "model" and "messages".');
   }
   const b = body as Record<string, unknown>;
+  const { model, reported } = readModel(b.model, models);
   return {
-    model: readModel(b.model, models),
+    model,
+    reportedModel: reported,
     messages: readMessages(b.messages),
     stream: readOptionalBoolean(b.stream, 'stream') ?? false,
     includeUsage: readStreamOptions(b.stream_options),
@@ -78,10 +81,10 @@ export function parseChatRequest(body: unknown, models: ModelCatalog): ChatReque
 }
 
 /** The model named in a request (`param`: where), the default when none; 404 model_not_found for an unknown one. */
-export function readModel(value: unknown, models: ModelCatalog, param = 'model'): ModelInfo {
-  if (value === undefined || value === null || value === '') return models.defaultModel;
+export function readModel(value: unknown, models: ModelCatalog, param = 'model'): ResolvedModel {
+  if (value === undefined || value === null || value === '') return { model: models.defaultModel, reported: models.defaultModel.id };
   if (typeof value !== 'string') throw invalidRequest(`"${param}" must be a string.`, param);
-  const model = models.findModel(value);
+  const model = models.resolve(value);
   if (!model) {
     throw new GatewayError('model_not_found', `The model ${clientText(value)} does not exist. Available models: ${models.models.map((m) => m.id).join(', ')}.`, {
       param,

@@ -12,7 +12,8 @@ import { errorOutcome } from '../error-catalog.ts';
 import { CLIENT_CLOSED, type RequestTrace } from '../request-trace.ts';
 import { jsonResponse } from '../responses.ts';
 import { chatCompletion, newCompletionMeta, usageFor } from './chat-format.ts';
-import { parseChatRequest, sessionNameOf, type ModelCatalog } from './chat-request.ts';
+import type { ModelCatalog } from '../../conversation/model-catalog.ts';
+import { parseChatRequest, sessionNameOf } from './chat-request.ts';
 import { chatCompletionStream } from './chat-stream.ts';
 import { SSE_HEADERS } from './sse.ts';
 
@@ -43,7 +44,7 @@ export function chatCompletions(options: ChatRouteOptions) {
     const sessionName = sessionNameOf(request.headers.get('x-session-id'), options.sessionFromUserField ? chat.user : null);
     const turn = turns.start({ caller, model: chat.model, messages: chat.messages, sessionName, shape: chat.shape });
     trace.turn = turn.report;
-    const meta = newCompletionMeta(chat.model.id);
+    const meta = newCompletionMeta(chat.reportedModel);
 
     if (!chat.stream) {
       // The answer can take longer than the server's idle timeout; the turn's deadline bounds it instead.

@@ -1,6 +1,7 @@
-// The OpenAI-compatible routes under /v1, behind the client keys. The key is checked
-// before anything reads the body (a client without a key gets 401, never a 400 about its
-// body), then the body is read under MAX_BODY_BYTES: Elysia's own parsing is off here.
+// The OpenAI-compatible routes under /v1 — and without it, since clients differ on what
+// their base URL holds — behind the client keys. The key is checked before anything reads
+// the body (a client without a key gets 401, never a 400 about its body), then the body is
+// read under MAX_BODY_BYTES: Elysia's own parsing is off here.
 
 import { bearer } from '@elysiajs/bearer';
 import type { TurnService } from '../../chat/turn-service.ts';
@@ -10,7 +11,7 @@ import type { GatewayApp } from '../app.ts';
 import { createClientCheck } from '../auth.ts';
 import { readJsonBody } from '../read-body.ts';
 import { chatCompletions } from './chat-route.ts';
-import type { ModelCatalog } from './chat-request.ts';
+import type { ModelCatalog } from '../../conversation/model-catalog.ts';
 import { modelResponses } from './models-route.ts';
 import { deleteSession } from './sessions-route.ts';
 
@@ -38,12 +39,16 @@ export const openaiRoutes = (deps: OpenAIRouteDeps) => {
           return { caller };
         })
         .get('/v1/models', models.list)
+        .get('/models', models.list)
         .get('/v1/models/:id', ({ params }) => models.one(params.id))
+        .get('/models/:id', ({ params }) => models.one(params.id))
         .delete('/v1/sessions/:id', ({ params, caller }) => deleteSession(deps.sessions, caller, params.id))
+        .delete('/sessions/:id', ({ params, caller }) => deleteSession(deps.sessions, caller, params.id))
         .guard({}, (withBody) =>
           withBody
             .resolve(async ({ request }) => ({ body: await readJsonBody(request, deps.maxBodyBytes) }))
-            .post('/v1/chat/completions', chat),
+            .post('/v1/chat/completions', chat)
+            .post('/chat/completions', chat),
         ),
     );
 };
