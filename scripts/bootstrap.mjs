@@ -27,6 +27,11 @@ export const TEST_SYSTEM_PACKAGES = [
     why: 'the dashboard test drives headless Chromium (test/ops/dashboard.browser.test.ts)',
     present: (env) => existsSync(env.CHROMIUM_PATH || '/usr/bin/chromium'),
   },
+  {
+    apt: 'redis-server',
+    why: 'the scale-out tests run several gateways on a real Redis (test/scale/)',
+    command: 'redis-server',
+  },
 ];
 
 const TARGETS = {

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'invalid_model_output',
   // the gateway itself
   'storage_unavailable',
+  'shared_state_unavailable',
   'internal_error',
   // the admin API
   'admin_disabled',

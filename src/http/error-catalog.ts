@@ -44,6 +44,7 @@ const TABLE: Record<ErrorCode, Omit<ErrorEntry, 'openaiCode'>> = {
   upstream_timeout: entry(504, 'upstream_error'),
   invalid_model_output: entry(502, 'upstream_error'),
   storage_unavailable: entry(503, 'server_error'),
+  shared_state_unavailable: entry(503, 'server_error'),
   internal_error: entry(500, 'server_error'),
   admin_disabled: entry(404, 'invalid_request_error'),
   invalid_admin_key: entry(401, 'authentication_error', { 'WWW-Authenticate': 'Basic realm="kimi-gateway admin", charset="UTF-8"' }),

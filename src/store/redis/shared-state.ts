@@ -1,0 +1,202 @@
+// The connection to the Redis that several gateway instances share (REDIS_URL). Commands
+// never wait for a Redis that is gone: the offline queue is off and each command is bounded
+// by a timeout, so a request that needs shared state fails fast with 503
+// shared_state_unavailable instead of hanging, and never falls back to per-process limits.
+// One log line per episode (naming the host, never the password); the client reconnects by
+// itself and the next command that succeeds ends the episode. Lua scripts run by EVALSHA,
+// loaded on first use; events travel on one pub/sub channel and resubscribe after a reconnect.
+
+import { RedisClient } from 'bun';
+import { GatewayError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+
+export interface SharedStateOptions {
+  url: string;
+  /** Every key and the event channel start with it (KEY_PREFIX). */
+  prefix: string;
+  log: Logger;
+  /** Longest wait for one command (default 2000 ms). */
+  commandTimeoutMs?: number;
+  now?: () => number;
+}
+
+export type SharedStatus = { ok: true } | { ok: false; reason: string; since: number };
+
+/** A Lua script: its source and how many of its arguments are keys. */
+export interface Script {
+  name: string;
+  lua: string;
+}
+
+export type EventHandler = (event: SharedEvent) => void;
+
+/** Something one instance tells the others (identity freed, health changed, an operator action...). */
+export interface SharedEvent {
+  type: string;
+  /** The instance that sent it (instances ignore their own). */
+  from: string;
+  [field: string]: unknown;
+}
+
+const RETRY_AFTER_SECONDS = 2;
+
+export class SharedState {
+  /** This instance's name in events (random per process). */
+  readonly instance = `gw-${crypto.randomUUID().slice(0, 8)}`;
+  readonly prefix: string;
+  private readonly commands: RedisClient;
+  private readonly subscriber: RedisClient;
+  private readonly shas = new Map<string, string>();
+  private readonly handlers: EventHandler[] = [];
+  private failing: { reason: string; since: number } | null = null;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+  private readonly channel: string;
+  private subscribed = false;
+
+  constructor(private readonly options: SharedStateOptions) {
+    this.prefix = options.prefix;
+    this.timeoutMs = options.commandTimeoutMs ?? 2_000;
+    this.now = options.now ?? Date.now;
+    this.channel = `${options.prefix}events`;
+    const clientOptions = { enableOfflineQueue: false, autoReconnect: true, maxRetries: 4_294_967_295, connectionTimeout: this.timeoutMs };
+    this.commands = new RedisClient(options.url, clientOptions);
+    this.subscriber = new RedisClient(options.url, clientOptions);
+    // The subscription is lost with its connection: take it again on every reconnect.
+    this.subscriber.onconnect = () => {
+      if (this.subscribed) void this.subscribe().catch(() => undefined);
+    };
+  }
+
+  /** Connects both clients and subscribes; throws (a clear start-up error) when Redis cannot be reached. */
+  async start(): Promise<void> {
+    await withTimeout(Promise.all([this.commands.connect(), this.subscriber.connect()]), this.timeoutMs, 'connecting');
+    this.subscribed = true;
+    await this.subscribe();
+  }
+
+  close(): void {
+    this.subscribed = false;
+    this.commands.close();
+    this.subscriber.close();
+  }
+
+  get status(): SharedStatus {
+    return this.failing ? { ok: false, ...this.failing } : { ok: true };
+  }
+
+  /** The Redis host, for logs and messages: never the user name or password. */
+  get host(): string {
+    return safeHost(this.options.url);
+  }
+
+  /** Runs one command; a Redis that does not answer in time (or at all) is the 503. */
+  async send<T = unknown>(command: string, args: readonly (string | number)[]): Promise<T> {
+    return this.guard(() => this.commands.send(command, args.map(String)) as Promise<T>);
+  }
+
+  /** Runs a registered script atomically (EVALSHA, loading it once when Redis does not know it). */
+  async run<T = unknown>(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
+    return this.guard(async () => {
+      const argv = [...keys, ...args.map(String)];
+      let sha = this.shas.get(script.name);
+      if (sha === undefined) {
+        sha = (await this.commands.send('SCRIPT', ['LOAD', script.lua])) as string;
+        this.shas.set(script.name, sha);
+      }
+      try {
+        return (await this.commands.send('EVALSHA', [sha, String(keys.length), ...argv])) as T;
+      } catch (error) {
+        // A restarted Redis forgot its scripts.
+        if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+        this.shas.delete(script.name);
+        return (await this.commands.send('EVAL', [script.lua, String(keys.length), ...argv])) as T;
+      }
+    });
+  }
+
+  /** Tells the other instances. Never throws: an event lost while Redis is away is caught up by their own reads. */
+  async publish(event: Omit<SharedEvent, 'from'>): Promise<void> {
+    try {
+      await this.guard(() => this.commands.publish(this.channel, JSON.stringify({ ...event, from: this.instance })));
+    } catch {
+      // The failing episode is logged by guard().
+    }
+  }
+
+  /** Events from the other instances (not this one's own). */
+  onEvent(handler: EventHandler): void {
+    this.handlers.push(handler);
+  }
+
+  private async subscribe(): Promise<void> {
+    await this.subscriber.subscribe(this.channel, (message: string) => {
+      let event: SharedEvent;
+      try {
+        event = JSON.parse(message) as SharedEvent;
+      } catch {
+        return;
+      }
+      if (event.from === this.instance) return;
+      for (const handler of this.handlers) handler(event);
+    });
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await withTimeout(work(), this.timeoutMs, 'a command');
+    } catch (error) {
+      if (isRedisScriptError(error)) throw error;
+      throw this.unavailable(error);
+    }
+    if (this.failing) {
+      const failedForMs = this.now() - this.failing.since;
+      this.failing = null;
+      this.options.log.info('shared state recovered: Redis answers again', { redis: this.host, failed_for_ms: failedForMs });
+    }
+    return result;
+  }
+
+  private unavailable(error: unknown): GatewayError {
+    const reason = redisReason(error);
+    if (!this.failing) {
+      this.failing = { reason, since: this.now() };
+      this.options.log.error('shared state unavailable: Redis does not answer; requests that need it get 503 until it does', { redis: this.host, error: reason });
+    }
+    return new GatewayError(
+      'shared_state_unavailable',
+      `The gateway cannot reach the state it shares with its other instances (Redis), so this request was not carried out. Retry in a moment.`,
+      { retryAfterSeconds: RETRY_AFTER_SECONDS },
+    );
+  }
+}
+
+/** A script's own error (a bug, a wrong key type) is not Redis being away. */
+function isRedisScriptError(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? '');
+  return /^(ERR|WRONGTYPE|NOSCRIPT)\b/.test(message) && !/connection|closed|timeout/i.test(message);
+}
+
+function redisReason(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return (e?.code ?? e?.message ?? String(error)).slice(0, 120);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** redis://user:password@host:port/db → host:port. */
+export function safeHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.port ? `${u.hostname}:${u.port}` : u.hostname;
+  } catch {
+    return '(unparsable REDIS_URL)';
+  }
+}
