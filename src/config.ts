@@ -32,10 +32,14 @@ const text = <D extends string | null>(fallback: D) => ({ kind: 'text', default:
 const url = (fallback: string) => ({ kind: 'url', default: fallback }) as const;
 /** Comma-separated values, blanks dropped. */
 const list = () => ({ kind: 'list', default: [] as string[] }) as const;
+/** A redis:// or rediss:// URL; it may carry a password, so messages never repeat it. */
+const redisUrl = () => ({ kind: 'redis', default: null }) as const;
 /** A key: no white space, at least minLength characters; `what` names it in messages. */
 const secret = (minLength: number, what: string) => ({ kind: 'secret', default: null, minLength, what }) as const;
 
-type Kind = ReturnType<typeof int | typeof onOff | typeof text<string | null> | typeof url | typeof list | typeof secret> | ReturnType<typeof choice<string>>;
+type Kind =
+  | ReturnType<typeof int | typeof onOff | typeof text<string | null> | typeof url | typeof list | typeof secret | typeof redisUrl>
+  | ReturnType<typeof choice<string>>;
 type Setting = Names & Kind;
 
 const DAY_MS = 86_400_000;
@@ -92,6 +96,14 @@ export const SETTINGS = {
     ...list(),
     help: 'other names for the models, comma-separated pattern=model with * wildcards (claude-*=kimi-k2-instruct-0905); answers keep the asked name',
   },
+  redisUrl: {
+    flag: '--redis',
+    env: ['REDIS_URL'],
+    ...redisUrl(),
+    defaultNote: 'one process, state in SQLite',
+    help: 'Redis shared by several gateway instances: limits, health, identity state, sessions (docs/SCALING.md)',
+  },
+  keyPrefix: { env: ['KEY_PREFIX'], ...text('kgw:'), help: 'prefix of every Redis key and channel of this gateway (several gateways on one Redis need different ones)' },
   sessionFromUserField: {
     env: ['SESSION_USER_FIELD'],
     ...onOff(true),
@@ -212,6 +224,9 @@ function parseValue(setting: Setting, { value, source }: Raw): number | boolean 
       return value;
     case 'url':
       return parseBaseUrl(value, source);
+    case 'redis':
+      if (!/^rediss?:\/\/[^\s]+$/.test(value) || !URL.canParse(value)) throw new ConfigError(`${source}: must be a redis:// or rediss:// URL (the value is not repeated: it may hold a password).`);
+      return value;
     case 'list':
       return value
         .split(',')
@@ -298,6 +313,8 @@ function allowedText(s: Setting): string | null {
       return s.choices.join(', ');
     case 'url':
       return 'an http:// or https:// URL';
+    case 'redis':
+      return 'redis://[:password@]host[:port][/db] or rediss://…';
     case 'list':
       return 'comma-separated';
     case 'secret':
