@@ -30,6 +30,8 @@ export interface TurnAnswer {
   /** What the client gets as the answer's text: null when the answer is only tool calls. */
   content: string | null;
   toolCalls: ToolCall[];
+  /** The stop sequence (TurnShape.stop) the content was cut at; null when none occurred. */
+  stoppedBy: string | null;
   /** The prompt that was sent (usage estimates count it). */
   prompt: string;
   /** Messages left out to fit the budget. */
@@ -113,10 +115,10 @@ export class TurnService {
           throw new GatewayError('invalid_model_output', `The model did not give a usable answer, even after one corrective retry: ${reading.problem}. Retry, or relax tool_choice / response_format.`);
         }
       }
-      const { content, toolCalls } = reading.answer;
+      const { content, toolCalls, stoppedBy } = reading.answer;
       const answered: ChatMessage = { role: 'assistant', content: content ?? '', ...(toolCalls.length > 0 ? { toolCalls } : {}) };
       await session.commit(answered, sent.identityId);
-      return { text: sent.text, content, toolCalls, prompt: built.prompt, droppedMessages: built.droppedMessages, sessionId: session.sessionId };
+      return { text: sent.text, content, toolCalls, stoppedBy, prompt: built.prompt, droppedMessages: built.droppedMessages, sessionId: session.sessionId };
     } finally {
       session.release();
     }

@@ -1,6 +1,7 @@
 // What a turn asks of the model beyond text, and how its answer is read: tools (described in
-// the prompt, calls parsed from the answer) and the output format (JSON extracted and checked).
-// The site takes one text message and answers text, so both are emulated here, over any surface.
+// the prompt, calls parsed from the answer), the output format (JSON extracted and checked) and
+// stop sequences (the text cut at the first one). The site takes one text message and answers
+// text, so all of them are emulated here, over any surface.
 
 import type { PromptHead } from '../conversation/prompt.ts';
 import { extractJson } from '../tools/json-output.ts';
@@ -16,15 +17,22 @@ export interface TurnShape {
   /** false: at most one call per answer. */
   parallelToolCalls: boolean;
   format: OutputFormat;
+  /**
+   * Stop sequences: the text of the answer ends before the earliest one. The site cannot
+   * stop generating, so the answer is cut when it arrives (before the turn is stored).
+   */
+  stop: readonly string[];
 }
 
-export const PLAIN_TEXT: TurnShape = { tools: [], toolChoice: { mode: 'auto' }, parallelToolCalls: true, format: { type: 'text' } };
+export const PLAIN_TEXT: TurnShape = { tools: [], toolChoice: { mode: 'auto' }, parallelToolCalls: true, format: { type: 'text' }, stop: [] };
 
 /** What the model said, as the client gets it. */
 export interface ShapedAnswer {
   /** null when the answer is only tool calls (or filler around them). */
   content: string | null;
   toolCalls: ToolCall[];
+  /** The stop sequence the text was cut at; null when none occurred. */
+  stoppedBy: string | null;
 }
 
 export type Reading = { ok: true; answer: ShapedAnswer } | { ok: false; correction: Correction; problem: string };
@@ -47,7 +55,10 @@ export function promptHead(shape: TurnShape, correction: Correction | null): Pro
 export function readAnswer(text: string, shape: TurnShape): Reading {
   if (toolsOffered(shape)) {
     const parsed = parseToolAnswer(text, offered(shape), { parallel: shape.parallelToolCalls, newId: newToolCallId });
-    if (parsed.calls.length > 0) return { ok: true, answer: { content: parsed.content, toolCalls: parsed.calls } };
+    if (parsed.calls.length > 0) {
+      const cut = parsed.content === null ? { text: '', stoppedBy: null } : cutAtStop(parsed.content, shape.stop);
+      return { ok: true, answer: { content: cut.text === '' ? null : cut.text, toolCalls: parsed.calls, stoppedBy: cut.stoppedBy } };
+    }
     const problem = parsed.problems[0];
     // A call the model got wrong is never passed on, nor its raw tags as text.
     if (problem !== undefined) return { ok: false, correction: { kind: 'invalid_call', detail: problem }, problem: `its tool call was not usable (${problem})` };
@@ -56,8 +67,27 @@ export function readAnswer(text: string, shape: TurnShape): Reading {
       return { ok: false, correction: { kind: 'no_call' }, problem: `it did not call ${choice.mode === 'function' ? choice.name : 'a tool'} although tool_choice requires it` };
     }
   }
-  if (shape.format.type === 'text') return { ok: true, answer: { content: text, toolCalls: [] } };
+  if (shape.format.type === 'text') {
+    const cut = cutAtStop(text, shape.stop);
+    return { ok: true, answer: { content: cut.text, toolCalls: [], stoppedBy: cut.stoppedBy } };
+  }
+  // A JSON answer is not cut: a stop sequence inside it would only make it invalid.
   const json = extractJson(text, shape.format);
   if (!json.ok) return { ok: false, correction: { kind: 'invalid_json', detail: json.problem }, problem: `its answer is not the JSON asked for (${json.problem})` };
-  return { ok: true, answer: { content: json.json, toolCalls: [] } };
+  return { ok: true, answer: { content: json.json, toolCalls: [], stoppedBy: null } };
+}
+
+/** `text` up to the earliest stop sequence (the first listed wins a tie), and which one it was. */
+export function cutAtStop(text: string, stops: readonly string[]): { text: string; stoppedBy: string | null } {
+  let at = -1;
+  let stoppedBy: string | null = null;
+  for (const stop of stops) {
+    if (stop === '') continue;
+    const found = text.indexOf(stop);
+    if (found !== -1 && (at === -1 || found < at)) {
+      at = found;
+      stoppedBy = stop;
+    }
+  }
+  return stoppedBy === null ? { text, stoppedBy } : { text: text.slice(0, at), stoppedBy };
 }

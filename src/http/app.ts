@@ -10,6 +10,7 @@ import { ClientGoneError, clientText, GatewayError, internalError } from '../err
 import type { Logger } from '../log.ts';
 import type { AdminApi } from './admin/admin-api.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
+import { anthropicRoutes } from './anthropic/anthropic-routes.ts';
 import { preflightResponse } from './cors.ts';
 import { CLIENT_CLOSED_STATUS, errorOutcome, errorStatus } from './error-catalog.ts';
 import { openaiRoutes, type OpenAIRouteDeps } from './openai/openai-routes.ts';
@@ -51,7 +52,7 @@ export type GatewayApp = ReturnType<typeof gatewayBase>;
 const CLIENT_ENDPOINTS = ['POST /v1/chat/completions', 'GET /v1/models', 'POST /v1/responses', 'POST /v1/messages', 'POST /v1/messages/count_tokens'];
 
 export function createApp(deps: AppDeps) {
-  return gatewayBase(deps.traces, deps.log).use(operatorRoutes(deps)).use(adminRoutes(deps.admin)).use(openaiRoutes(deps));
+  return gatewayBase(deps.traces, deps.log).use(operatorRoutes(deps)).use(adminRoutes(deps.admin)).use(openaiRoutes(deps)).use(anthropicRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -13,6 +13,9 @@ import type { OpenAIErrorType } from '../error-catalog.ts';
 import { VERSION } from '../../version.ts';
 import { IDENTITY_ACTIONS } from '../admin/admin-api.ts';
 import { IGNORED_PARAMETERS, ROLE_NAMES } from '../openai/chat-request.ts';
+import type { AnthropicErrorType } from '../anthropic/anthropic-errors.ts';
+import { ANTHROPIC_IGNORED_PARAMETERS } from '../anthropic/messages-request.ts';
+import { MAX_STOP_SEQUENCES } from '../anthropic/tool-params.ts';
 
 // ---- types: openapi-types' OpenAPI 3.1, adjusted where this document needs more -----------
 
@@ -127,6 +130,18 @@ const ERROR_TYPES: Record<OpenAIErrorType, 0> = {
   rate_limit_error: 0,
   upstream_error: 0,
   server_error: 0,
+};
+
+/** Anthropic's error types (anthropic-errors.ts); a type missing here or unknown there is a compile error. */
+const ANTHROPIC_ERROR_TYPES: Record<AnthropicErrorType, 0> = {
+  invalid_request_error: 0,
+  authentication_error: 0,
+  permission_error: 0,
+  not_found_error: 0,
+  request_too_large: 0,
+  rate_limit_error: 0,
+  api_error: 0,
+  overloaded_error: 0,
 };
 
 /** A code from errors.ts: one the gateway does not have is a compile error. */
@@ -1011,6 +1026,317 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
     },
   };
 
+  // ---- the Anthropic Messages API (own section: its error shape differs) ----------------------
+
+  const anthropicTag = 'Anthropic Messages API';
+  const anthropicError = (description: string, headers?: HeaderMap): ResponseObject => json(schema('AnthropicErrorResponse'), description, headers);
+  const ANTHROPIC_ERR = {
+    badRequest: ref('responses', 'AnthropicBadRequest'),
+    unauthorized: ref('responses', 'AnthropicUnauthorized'),
+    notFound: ref('responses', 'AnthropicNotFound'),
+    tooLarge: ref('responses', 'AnthropicPayloadTooLarge'),
+    headersTooLarge: ref('responses', 'AnthropicHeadersTooLarge'),
+    rateLimited: ref('responses', 'AnthropicRateLimited'),
+    badGateway: ref('responses', 'AnthropicBadGateway'),
+    unavailable: ref('responses', 'AnthropicServiceUnavailable'),
+    timeout: ref('responses', 'AnthropicGatewayTimeout'),
+    internal: ref('responses', 'AnthropicInternalError'),
+  };
+  const anthropicIgnored: Record<string, Schema> = Object.fromEntries(
+    ANTHROPIC_IGNORED_PARAMETERS.map((name) => [name, { description: 'Accepted and ignored: kimi-ai.chat answers with its own settings.' } satisfies SchemaObject]),
+  );
+  const textBlockList: SchemaObject = { type: 'array', items: schema('AnthropicTextBlock') };
+
+  const anthropicSchemas: Record<string, Schema> = {
+    AnthropicErrorResponse: {
+      type: 'object',
+      description: "Anthropic's error envelope, on the Messages API's paths only: every error status there has this body, and so does an `event: error` inside a stream.",
+      required: ['type', 'error'],
+      properties: {
+        type: { const: 'error' },
+        error: {
+          type: 'object',
+          required: ['type', 'message'],
+          properties: {
+            type: { type: 'string', enum: Object.keys(ANTHROPIC_ERROR_TYPES), description: 'By status: 400 invalid_request_error, 401 authentication_error, 404 not_found_error, 413 request_too_large, 429 rate_limit_error, 503 overloaded_error, other 5xx api_error.' },
+            message: { type: 'string', description: 'What went wrong and what to do about it; names the request field at fault.' },
+          },
+        },
+        request_id: { type: 'string', description: 'The X-Request-Id of the request.' },
+      },
+    },
+
+    AnthropicTextBlock: {
+      type: 'object',
+      required: ['type', 'text'],
+      description: 'Text. cache_control and citations are accepted and ignored.',
+      properties: { type: { const: 'text' }, text: { type: 'string' } },
+    },
+
+    AnthropicToolUseBlock: {
+      type: 'object',
+      required: ['type', 'id', 'name', 'input'],
+      description: "A call the model made. In answers: id toolu_… (the same random part as the turn's call_… id). Sent back in assistant messages: rendered into the prompt as the call it was.",
+      properties: {
+        type: { const: 'tool_use' },
+        id: { type: 'string', examples: ['toolu_4uTIQftOrkfGdvZgZtLCYzND'] },
+        name: { type: 'string' },
+        input: { type: 'object', description: 'The arguments, checked against the tool\'s input_schema.' },
+      },
+    },
+
+    AnthropicToolResultBlock: {
+      type: 'object',
+      required: ['type', 'tool_use_id'],
+      description: 'In user messages: the result of a tool_use, rendered under the tool\'s name; with is_error true its text is marked "Error: ".',
+      properties: {
+        type: { const: 'tool_result' },
+        tool_use_id: { type: 'string' },
+        content: { oneOf: [{ type: 'string' }, textBlockList] },
+        is_error: { type: 'boolean' },
+      },
+    },
+
+    AnthropicMessageParam: {
+      type: 'object',
+      required: ['role', 'content'],
+      description:
+        'One turn. User content: text and tool_result blocks (a message\'s tool results go into the prompt before its text); assistant content: text and tool_use blocks (thinking blocks are skipped). ' +
+        'Image, document and other non-text blocks are refused with 400 (the site takes text only). The conversation must end with a user message: a trailing assistant message (prefill) is refused.',
+      properties: {
+        role: { type: 'string', enum: ['user', 'assistant', 'system'] },
+        content: {
+          oneOf: [
+            { type: 'string' },
+            { type: 'array', items: { oneOf: [schema('AnthropicTextBlock'), schema('AnthropicToolUseBlock'), schema('AnthropicToolResultBlock')] } },
+          ],
+        },
+      },
+    },
+
+    AnthropicTool: {
+      type: 'object',
+      required: ['name', 'input_schema'],
+      description: 'A custom tool, emulated like chat completions\' tools. Server and built-in tools (any other type, e.g. web_search_20250305) are refused with 400.',
+      properties: {
+        type: { const: 'custom' },
+        name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
+        description: { type: 'string', description: 'Cut short in the prompt; dropped first when the prompt budget is tight.' },
+        input_schema: { type: 'object', description: 'A JSON Schema, rendered compactly into the prompt.' },
+      },
+    },
+
+    AnthropicToolChoice: {
+      type: 'object',
+      required: ['type'],
+      description:
+        'auto (default); any: a call is required (one corrective retry, then 502); tool: that tool must be called; none: no tools in the prompt. disable_parallel_tool_use: at most one call.',
+      properties: {
+        type: { type: 'string', enum: ['auto', 'any', 'tool', 'none'] },
+        name: { type: 'string', description: 'type tool: the tool to call.' },
+        disable_parallel_tool_use: { type: 'boolean', default: false },
+      },
+    },
+
+    MessagesRequest: {
+      type: 'object',
+      required: ['max_tokens', 'messages'],
+      additionalProperties: true,
+      description:
+        'The same turn as chat completions: system, the tools and the turns become one upstream message of at most CONTEXT_MAX_LENGTH characters, oldest turns dropped first. Unknown fields and the sampling parameters below are accepted and ignored. A conversation is continued when the X-Session-Id header names it or recognised from its earlier turns; metadata.user_id never names one.',
+      properties: {
+        model: {
+          type: nullable('string'),
+          description: `A model id from GET /v1/models, its upstream name, or a MODEL_ALIASES name (e.g. claude-*): the answer reports the name asked for. Absent or null means ${MODEL_IDS[0]}. Anything else is 404.`,
+          examples: ['claude-sonnet-4-5', ...MODEL_IDS],
+        },
+        max_tokens: { type: 'integer', minimum: 1, description: 'Required, as on Anthropic\'s API, and checked; it cannot be enforced: the site decides how long its answer is.' },
+        system: { description: 'Text before the conversation.', oneOf: [{ type: 'string' }, textBlockList] },
+        messages: { type: 'array', minItems: 1, items: schema('AnthropicMessageParam') },
+        tools: { type: 'array', maxItems: 128, items: schema('AnthropicTool') },
+        tool_choice: schema('AnthropicToolChoice'),
+        stop_sequences: {
+          type: 'array',
+          maxItems: MAX_STOP_SEQUENCES,
+          items: { type: 'string', minLength: 1 },
+          description: 'The answer\'s text ends before the earliest one found (stop_reason "stop_sequence"). The site cannot stop early: the answer is cut when it arrives, before the turn is stored. Tool calls stand.',
+        },
+        stream: { type: 'boolean', default: false, description: 'true: answer with Anthropic\'s server-sent events.' },
+        ...anthropicIgnored,
+      },
+      examples: [{ model: 'claude-sonnet-4-5', max_tokens: 1024, system: 'Answer briefly.', messages: [{ role: 'user', content: 'Hello' }] }],
+    },
+
+    CountTokensRequest: {
+      type: 'object',
+      required: ['messages'],
+      additionalProperties: true,
+      description: 'The body of POST /v1/messages without max_tokens and stream; a trailing assistant message is allowed.',
+      properties: {
+        model: { type: nullable('string') },
+        system: { oneOf: [{ type: 'string' }, textBlockList] },
+        messages: { type: 'array', minItems: 1, items: schema('AnthropicMessageParam') },
+        tools: { type: 'array', items: schema('AnthropicTool') },
+        tool_choice: schema('AnthropicToolChoice'),
+      },
+    },
+
+    MessageTokensCount: {
+      type: 'object',
+      required: ['input_tokens'],
+      properties: {
+        input_tokens: {
+          type: 'integer',
+          minimum: 0,
+          description:
+            'The estimate usage.input_tokens reports (one token per 4 ASCII characters, one per other character) for the prompt the turn would send: system, tools and turns, the oldest dropped to fit CONTEXT_MAX_LENGTH. A conversation that cannot fit at all (POST /v1/messages answers 400) is counted whole. Stored sessions are not read.',
+        },
+      },
+    },
+
+    AnthropicUsage: {
+      type: 'object',
+      required: ['input_tokens', 'output_tokens'],
+      description: 'An estimate (the site reports no token counts): one token per 4 ASCII characters, one per other character.',
+      properties: {
+        input_tokens: { type: 'integer', minimum: 0, description: 'For the prompt actually sent upstream.' },
+        output_tokens: { type: 'integer', minimum: 0 },
+      },
+    },
+
+    Message: {
+      type: 'object',
+      required: ['id', 'type', 'role', 'model', 'content', 'stop_reason', 'stop_sequence', 'usage'],
+      properties: {
+        id: { type: 'string', pattern: '^msg_[A-Za-z0-9]{24}$' },
+        type: { const: 'message' },
+        role: { const: 'assistant' },
+        model: { type: 'string', description: 'The model as the request named it (an alias stays an alias).' },
+        content: {
+          type: 'array',
+          items: { oneOf: [schema('AnthropicTextBlock'), schema('AnthropicToolUseBlock')] },
+          description: 'A text block (absent when the answer is only calls, or a stop sequence cut it to nothing), then one tool_use block per call.',
+        },
+        stop_reason: { type: 'string', enum: ['end_turn', 'tool_use', 'stop_sequence'], description: 'tool_use whenever there are calls.' },
+        stop_sequence: { type: nullable('string') },
+        usage: schema('AnthropicUsage'),
+      },
+    },
+
+    MessageStreamEvent: {
+      type: 'object',
+      required: ['type'],
+      description:
+        'The JSON of one event; its `event:` line names the same type. In order: message_start (the message with empty content, stop_reason null, usage of the request\'s own prompt); ping while the site works; per content block content_block_start, content_block_delta (text_delta pieces, or input_json_delta pieces of a tool_use\'s input) and content_block_stop; message_delta (stop_reason, stop_sequence, the final usage); message_stop.',
+      properties: {
+        type: { type: 'string', enum: ['message_start', 'ping', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'] },
+        message: schema('Message'),
+        index: { type: 'integer', minimum: 0 },
+        content_block: { oneOf: [schema('AnthropicTextBlock'), schema('AnthropicToolUseBlock')] },
+        delta: {
+          type: 'object',
+          description: 'content_block_delta: {type: "text_delta", text} or {type: "input_json_delta", partial_json}; message_delta: {stop_reason, stop_sequence}.',
+          properties: {
+            type: { type: 'string', enum: ['text_delta', 'input_json_delta'] },
+            text: { type: 'string' },
+            partial_json: { type: 'string' },
+            stop_reason: { type: 'string', enum: ['end_turn', 'tool_use', 'stop_sequence'] },
+            stop_sequence: { type: nullable('string') },
+          },
+        },
+        usage: schema('AnthropicUsage'),
+      },
+    },
+  };
+
+  const anthropicResponses: Record<string, ResponseObject> = {
+    AnthropicBadRequest: anthropicError(
+      'invalid_request_error: malformed or empty JSON, a missing or bad field (the message names it), max_tokens missing, image/document blocks (text only), server tools, a trailing assistant message; the conversation does not fit CONTEXT_MAX_LENGTH (the message says by how much); the site refused the message; a bad X-Session-Id.',
+    ),
+    AnthropicUnauthorized: anthropicError('authentication_error: missing or wrong key, checked before the body is read. "x-api-key: <key>" or "Authorization: Bearer <key>".'),
+    AnthropicNotFound: anthropicError('not_found_error: no such model (the message lists the available ones).'),
+    AnthropicPayloadTooLarge: anthropicError('request_too_large: the body is larger than MAX_BODY_BYTES.'),
+    AnthropicHeadersTooLarge: anthropicError('invalid_request_error: the request line and headers are over 16 KiB.'),
+    AnthropicRateLimited: anthropicError('rate_limit_error: the site rate-limited every identity tried, or every identity is busy and the queue is full.', {
+      'Retry-After': ref('headers', 'RetryAfter'),
+    }),
+    AnthropicBadGateway: anthropicError('api_error: the site failed or answered unexpectedly, or the model did not make a call tool_choice requires even after one corrective retry.'),
+    AnthropicServiceUnavailable: anthropicError('overloaded_error: Cloudflare challenged the identities, no identity is available, or the gateway cannot write its database.'),
+    AnthropicGatewayTimeout: anthropicError('api_error: no answer within REQUEST_TIMEOUT_MS, or the session was busy with another turn.'),
+    AnthropicInternalError: anthropicError('api_error: a bug in the gateway (logged).'),
+  };
+
+  const anthropicErrors = {
+    '400': ANTHROPIC_ERR.badRequest,
+    '401': ANTHROPIC_ERR.unauthorized,
+    '404': ANTHROPIC_ERR.notFound,
+    '413': ANTHROPIC_ERR.tooLarge,
+    '431': ANTHROPIC_ERR.headersTooLarge,
+    '500': ANTHROPIC_ERR.internal,
+  };
+
+  const anthropicHeaders = [
+    REQUEST_ID_PARAM,
+    { name: 'anthropic-version', in: 'header', required: false, description: 'Accepted, not enforced.', schema: { type: 'string', examples: ['2023-06-01'] } } satisfies ParameterObject,
+    { name: 'anthropic-beta', in: 'header', required: false, description: 'Accepted, not enforced.', schema: { type: 'string' } } satisfies ParameterObject,
+  ];
+
+  const anthropicPaths: Record<string, PathItemObject> = {
+    '/v1/messages': {
+      post: {
+        tags: [anthropicTag],
+        operationId: 'createMessage',
+        summary: 'Anthropic Messages API: chat with Kimi K2',
+        description:
+          'For clients built on Anthropic\'s SDKs (also at /messages). The same turn as /v1/chat/completions: sessions, the identity pool, failover, emulated tool calls and the prompt budget are shared. ' +
+          'With stream: true the answer is Anthropic\'s event stream: message_start at once, "event: ping" while the site works, the content blocks, message_delta and message_stop. ' +
+          'A refusal known before the stream starts (any 4xx, 429/503 from the pool) gets its status; a failure after the start is one "event: error" with Anthropic\'s error body, and the stream ends without message_stop. Errors on this path have Anthropic\'s shape.',
+        security: API_KEY,
+        parameters: [ref('parameters', 'XSessionId'), ...anthropicHeaders],
+        requestBody: { required: true, content: { 'application/json': { schema: schema('MessagesRequest') } } },
+        responses: {
+          '200': {
+            description: 'The answer: a message object, or (stream: true) Anthropic\'s server-sent events.',
+            headers: withRequestId({ 'X-Session-Id': ref('headers', 'XSessionId'), 'X-Context-Dropped-Messages': ref('headers', 'XContextDroppedMessages') }),
+            content: {
+              'application/json': { schema: schema('Message') },
+              'text/event-stream': {
+                schema: { type: 'string', description: 'Frames "event: <type>\\ndata: <json>\\n\\n" (x-sse-data: the JSON, whose type repeats the event name).' },
+                'x-sse-data': { oneOf: [schema('MessageStreamEvent'), schema('AnthropicErrorResponse')] },
+                example:
+                  'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_…","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":0}}}\n\n' +
+                  'event: ping\ndata: {"type":"ping"}\n\n' +
+                  'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n' +
+                  'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello!"}}\n\n' +
+                  'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n' +
+                  'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"input_tokens":3,"output_tokens":2}}\n\n' +
+                  'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+              },
+            },
+          },
+          ...anthropicErrors,
+          '429': ANTHROPIC_ERR.rateLimited,
+          '502': ANTHROPIC_ERR.badGateway,
+          '503': ANTHROPIC_ERR.unavailable,
+          '504': ANTHROPIC_ERR.timeout,
+        },
+      },
+    },
+
+    '/v1/messages/count_tokens': {
+      post: {
+        tags: [anthropicTag],
+        operationId: 'countMessageTokens',
+        summary: 'Anthropic Messages API: count a request\'s input tokens',
+        description: 'The estimate POST /v1/messages would report as usage.input_tokens, without calling the site (also at /messages/count_tokens).',
+        security: API_KEY,
+        parameters: anthropicHeaders,
+        requestBody: { required: true, content: { 'application/json': { schema: schema('CountTokensRequest') } } },
+        responses: { '200': json(schema('MessageTokensCount'), 'The count.'), ...anthropicErrors },
+      },
+    },
+  };
+
   return {
     openapi: '3.1.0',
     info: {
@@ -1018,7 +1344,7 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       version: VERSION,
       summary: 'OpenAI-compatible API for kimi-ai.chat (Kimi K2) in front of a pool of upstream identities.',
       description:
-        'Point any OpenAI client at /v1 (the client API answers also without /v1: /chat/completions, /models, …). Every error has OpenAI\'s shape {"error": {"message", "type", "param", "code", "request_id"}}, and every response carries X-Request-Id. ' +
+        'Point any OpenAI client at /v1 (the client API answers also without /v1: /chat/completions, /models, …). Every error has OpenAI\'s shape {"error": {"message", "type", "param", "code", "request_id"}} (on the Anthropic Messages API\'s paths, Anthropic\'s {"type": "error", "error": {"type", "message"}, "request_id"}), and every response carries X-Request-Id. ' +
         'CORS is open: JSON responses carry Access-Control-Allow-Origin: *, and OPTIONS on any path answers the preflight (204). ' +
         `Unknown paths answer 404 ${code('unknown_url')}. The admin API and /dashboard exist only when the gateway runs with ADMIN_KEY.`,
       license: { name: 'Apache 2.0', identifier: 'Apache-2.0' },
@@ -1026,12 +1352,13 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
     servers: [{ url: '/', description: 'This gateway' }],
     tags: [
       { name: TAG.openai, description: 'The OpenAI-compatible API (needs a client key when API_KEYS is set).' },
+      { name: anthropicTag, description: 'The Anthropic Messages API, for clients built on Anthropic\'s SDKs (same keys, same turn).' },
       { name: TAG.sessions, description: 'Conversations the gateway remembers.' },
       { name: TAG.ops, description: 'Unauthenticated probes for load balancers and Prometheus.' },
       { name: TAG.admin, description: 'The operator\'s API and dashboard (ADMIN_KEY, as Bearer or Basic password).' },
       { name: TAG.docs, description: 'This description and the index.' },
     ],
-    paths,
-    components: { schemas, responses, parameters, headers, securitySchemes },
+    paths: { ...paths, ...anthropicPaths },
+    components: { schemas: { ...schemas, ...anthropicSchemas }, responses: { ...responses, ...anthropicResponses }, parameters, headers, securitySchemes },
   };
 }

@@ -17,7 +17,8 @@ export function readTurnShape(b: Body): TurnShape {
   const toolChoice = legacy ? readToolChoice(b.function_call, 'function_call', tools) : readToolChoice(b.tool_choice, 'tool_choice', tools);
   const parallel = b.parallel_tool_calls;
   if (parallel !== undefined && parallel !== null && typeof parallel !== 'boolean') throw invalidRequest('"parallel_tool_calls" must be true or false.', 'parallel_tool_calls');
-  return { tools, toolChoice, parallelToolCalls: parallel !== false, format: readFormat(b.response_format) };
+  // OpenAI's `stop` stays an ignored parameter (IGNORED_PARAMETERS).
+  return { tools, toolChoice, parallelToolCalls: parallel !== false, format: readFormat(b.response_format), stop: [] };
 }
 
 function readTools(value: unknown, param: string, wrapped: boolean): ToolSpec[] {
