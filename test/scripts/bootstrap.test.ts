@@ -15,8 +15,8 @@ const NODE = Bun.which('node');
 const NPM = Bun.which('npm');
 if (!NODE || !NPM) throw new Error('these tests run the bootstrap with Node and npm, as a fresh machine has them: install Node.js');
 
-/** A throwaway copy of the project (package.json + the script) and a PATH with node, npm and what `tools` adds. */
-function sandbox(tools: Record<string, string> = {}) {
+/** A throwaway copy of the project (package.json + the script) and a PATH with node, npm, redis-server and what `tools` adds. */
+function sandbox(tools: Record<string, string> = {}, { redis = true }: { redis?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kimi-gw-bootstrap-'));
   mkdirSync(join(dir, 'scripts'));
   copyFileSync(join(ROOT, 'scripts/bootstrap.mjs'), join(dir, 'scripts/bootstrap.mjs'));
@@ -26,6 +26,7 @@ function sandbox(tools: Record<string, string> = {}) {
   symlinkSync(NODE!, join(bin, 'node'));
   symlinkSync(NPM!, join(bin, 'npm'));
   for (const [name, script] of Object.entries(tools)) executable(join(bin, name), script);
+  if (redis) executable(join(bin, 'redis-server'), 'exit 0');
   return { dir, bin };
 }
 
@@ -124,6 +125,12 @@ test('`test` (and install-only) installs missing system packages with apt-get (s
   expect(dryRun(box, [], env).out).toContain(`would run: ${as}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium`);
   expect(dryRun(box, ['demo'], env).out).not.toContain('chromium');
   expect(dryRun(box, ['test'], { ...env, CHROMIUM_PATH: chromiumThere() }).out).not.toContain('apt-get');
+
+  // Redis too (the scale-out tests), in the same apt-get run.
+  const noRedis = sandbox({ bun: fakeBun(PINNED), 'apt-get': 'exit 0', sudo: 'exit 0' }, { redis: false });
+  const both = dryRun(noRedis, ['test'], env).out;
+  expect(both).toContain('redis-server is missing: the scale-out tests');
+  expect(both).toContain(`would run: ${as}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server`);
 });
 
 test('without apt-get the missing package is named and nothing runs', () => {
