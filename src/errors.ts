@@ -38,6 +38,11 @@ export const ERROR_CODES = [
   'identity_not_found',
   'unknown_action',
   'accounts_refused',
+  'identity_exists',
+  'last_identity',
+  'no_accounts_file',
+  'accounts_file_changed',
+  'accounts_write_failed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -14,7 +14,8 @@ import { ActivityFeed } from './ops/activity-feed.ts';
 import { logPoolEvents } from './ops/log-pool-events.ts';
 import { logRequest } from './ops/log-request.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
-import { AccountsFileError, loadAccountsFile } from './pool/accounts-file.ts';
+import { AccountsFileError } from './pool/accounts-file.ts';
+import { AccountsFileStore } from './pool/accounts-writer.ts';
 import { DEFAULT_HEALTH_POLICY } from './pool/health.ts';
 import { ANONYMOUS_IDENTITY, type IdentityConfig } from './pool/identity-config.ts';
 import { IdentityPool } from './pool/identity-pool.ts';
@@ -28,7 +29,8 @@ import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
 import { StorageHealth } from './store/storage-health.ts';
 
-export type ReloadResult = { ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string };
+export type ReloadSummary = { added: string[]; removed: string[]; kept: string[] };
+export type ReloadResult = ({ ok: true } & ReloadSummary) | { ok: false; error: string };
 
 export interface Gateway {
   url: string;
@@ -46,7 +48,9 @@ export interface Gateway {
 
 /** Throws AccountsFileError or StoreError (clear start-up errors) before anything listens. */
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
-  const identities = config.accountsFile ? await loadAccountsFile(config.accountsFile) : [ANONYMOUS_IDENTITY];
+  // The account file's one reader and writer: reloads and the admin API's edits go through it, one at a time.
+  const accounts = config.accountsFile ? new AccountsFileStore(config.accountsFile) : null;
+  const identities = accounts ? await accounts.load() : [ANONYMOUS_IDENTITY];
   const provider: Provider<unknown> = new KimiAiChatProvider({
     baseUrl: config.upstreamBaseUrl,
     nonceMaxAgeMs: config.nonceMaxAgeMs,
@@ -100,13 +104,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     logRequest(log, record);
   });
 
+  // A reload and an edit over the admin API change the pool the same way.
+  const applyAccounts = (next: readonly IdentityConfig[]): ReloadSummary => {
+    const result = pool.reload(next);
+    warnIfFetchLimited(next, log);
+    return result;
+  };
   const reloadAccounts = async (): Promise<ReloadResult> => {
-    if (!config.accountsFile) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
+    if (!accounts) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
     try {
-      const next = await loadAccountsFile(config.accountsFile);
-      const result = pool.reload(next);
-      warnIfFetchLimited(next, log);
-      return { ok: true, ...result };
+      return { ok: true, ...(await accounts.reload(applyAccounts)) };
     } catch (error) {
       if (!(error instanceof AccountsFileError)) throw error;
       log.error('account file refused; the running pool is kept', { error: error.message });
@@ -121,6 +128,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     sessions,
     activity,
     reloadAccounts,
+    accounts,
+    applyAccounts,
+    log,
     probeTimeoutMs: Math.min(30_000, config.attemptTimeoutMs),
   });
   let draining = false;

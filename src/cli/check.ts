@@ -4,11 +4,10 @@
 
 import { ConfigError, parseCommandLine } from '../config.ts';
 import { AccountsFileError, loadAccountsFile, redactProxy } from '../pool/accounts-file.ts';
-import { ANONYMOUS_IDENTITY, transportOf, type IdentityConfig } from '../pool/identity-config.ts';
+import { checkIdentity, type IdentityCheck, type StepResult } from '../chat/identity-check.ts';
+import { ANONYMOUS_IDENTITY, type IdentityConfig } from '../pool/identity-config.ts';
 import { KimiAiChatProvider } from '../providers/kimi-ai-chat/provider.ts';
-import { outcomeDetail, type UpstreamOutcome } from '../providers/outcome.ts';
 import type { Provider } from '../providers/provider.ts';
-import { proxySecrets, Redactor } from '../providers/redactor.ts';
 
 export const CHECK_USAGE = `Usage: kimi-gateway check [--accounts FILE] [--upstream URL] [--send]
 
@@ -25,7 +24,6 @@ Exit status: 0 at least one enabled identity works, 1 none works, 2 usage or con
 
 const PROBE_TIMEOUT_MS = 30_000;
 const CONCURRENCY = 4;
-const PROBE_PROMPT = 'ping';
 const DETAIL_MAX = 70;
 
 interface CheckOptions {
@@ -34,14 +32,8 @@ interface CheckOptions {
   send: boolean;
 }
 
-/** One step's result: ok with its time, or the outcome kind and a short (scrubbed) detail. */
-type StepResult = { ok: true; ms: number } | { ok: false; kind: string; detail: string } | { ok: null; why: string };
-
-interface ProbeRow {
+interface ProbeRow extends IdentityCheck {
   identity: IdentityConfig;
-  page: StepResult;
-  send: StepResult | null;
-  works: boolean;
 }
 
 export async function runCheck(argv: string[], env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
@@ -110,55 +102,8 @@ function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
   return options;
 }
 
-async function probe(provider: Provider<unknown>, config: IdentityConfig, send: boolean): Promise<ProbeRow> {
-  const identity = provider.createIdentity(transportOf(config), null);
-  const scrub = scrubberFor(config);
-
-  let started = performance.now();
-  const refreshed = await provider.refresh(identity);
-  const page: StepResult = refreshed.ok ? { ok: true, ms: elapsed(started) } : failed(refreshed.outcome, scrub);
-
-  let sent: StepResult | null = null;
-  if (send) {
-    if (!config.enabled) sent = { ok: null, why: 'skipped (disabled)' };
-    else if (!page.ok) sent = { ok: null, why: 'skipped (no nonce)' };
-    else {
-      started = performance.now();
-      const { outcome } = await provider.send(identity, {
-        prompt: PROBE_PROMPT,
-        model: provider.defaultModel,
-        conversation: provider.newConversation(),
-        signal: new AbortController().signal,
-        timeoutMs: PROBE_TIMEOUT_MS,
-        deadline: Date.now() + PROBE_TIMEOUT_MS,
-        // Exactly one message per identity: a fresh nonce that is refused is itself the finding.
-        mayCallAgain: () => false,
-      });
-      sent = outcome.kind === 'ok' ? { ok: true, ms: elapsed(started) } : failed(outcome, scrub);
-    }
-  }
-  // A disabled identity is judged on its page alone (it is never sent a message).
-  const works = page.ok === true && (!config.enabled || sent === null || sent.ok === true);
-  return { identity: config, page, send: sent, works };
-}
-
-function failed(outcome: UpstreamOutcome, scrub: (text: string) => string): StepResult {
-  const oneLine = scrub(outcomeDetail(outcome)).replace(/\s+/g, ' ').trim();
-  return { ok: false, kind: outcome.kind, detail: oneLine.length > DETAIL_MAX ? `${oneLine.slice(0, DETAIL_MAX - 1)}…` : oneLine };
-}
-
-/**
- * Masks this identity's cookie values and proxy credentials wherever they might be echoed.
- * The client already redacts what it quotes from the site; this also covers the identity's
- * seed cookies under their original names.
- */
-function scrubberFor(config: IdentityConfig): (text: string) => string {
-  const cookies = (config.cookies ?? '').split(';').filter((pair) => pair.includes('='));
-  const redactor = new Redactor(
-    [...cookies.map((pair) => pair.slice(pair.indexOf('=') + 1).trim()), ...proxySecrets(config.proxy)],
-    cookies.map((pair) => pair.slice(0, pair.indexOf('=')).trim()),
-  );
-  return (text) => redactor.redact(text);
+function probe(provider: Provider<unknown>, config: IdentityConfig, send: boolean): Promise<ProbeRow> {
+  return checkIdentity(provider, config, { send, timeoutMs: PROBE_TIMEOUT_MS, detailMax: DETAIL_MAX }).then((check) => ({ identity: config, ...check }));
 }
 
 function renderTable(rows: ProbeRow[], send: boolean): string[] {
@@ -179,10 +124,6 @@ function formatStep(step: StepResult): string {
   if (step.ok === true) return `ok ${step.ms} ms`;
   if (step.ok === null) return step.why;
   return step.detail ? `${step.kind}: ${step.detail}` : step.kind;
-}
-
-function elapsed(since: number): number {
-  return Math.round(performance.now() - since);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

@@ -10,7 +10,7 @@ export function preflightResponse(request: Request): Response {
     status: 204,
     headers: {
       ...CORS_HEADERS,
-      'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
+      'Access-Control-Allow-Methods': 'GET, POST, PATCH, DELETE, OPTIONS',
       'Access-Control-Allow-Headers': request.headers.get('access-control-request-headers') ?? 'Authorization, Content-Type, X-Api-Key',
       'Access-Control-Max-Age': '86400',
     },

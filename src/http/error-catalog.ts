@@ -52,6 +52,11 @@ const TABLE: Record<ErrorCode, Omit<ErrorEntry, 'openaiCode'>> = {
   identity_not_found: entry(404, 'invalid_request_error'),
   unknown_action: entry(404, 'invalid_request_error'),
   accounts_refused: entry(400, 'invalid_request_error'),
+  identity_exists: entry(409, 'invalid_request_error'),
+  last_identity: entry(409, 'invalid_request_error'),
+  no_accounts_file: entry(409, 'invalid_request_error'),
+  accounts_file_changed: entry(409, 'invalid_request_error'),
+  accounts_write_failed: entry(503, 'server_error'),
 };
 
 export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorEntry>> = Object.fromEntries(

@@ -7,6 +7,13 @@ import { BUILTIN_DEFAULTS, type IdentityConfig } from './identity-config.ts';
 
 export class AccountsFileError extends Error {
   override name = 'AccountsFileError';
+  /** The problem without the file's name (`identity "x": "rpm": must be …`); null for a file-level problem. */
+  constructor(
+    message: string,
+    readonly problem: string | null = null,
+  ) {
+    super(message);
+  }
 }
 
 const IDENTITY_FIELDS = new Set(['id', 'cookies', 'userAgent', 'proxy', 'weight', 'maxConcurrent', 'rpm', 'enabled']);
@@ -18,20 +25,29 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const CONTROL_PROBLEM = 'contains a control character (CR, LF, TAB or another below 0x20, or DEL); remove it (the value is not shown)';
 
 export async function loadAccountsFile(path: string): Promise<IdentityConfig[]> {
+  return parseAccountsText(await readAccountsText(path), path).identities;
+}
+
+export async function readAccountsText(path: string): Promise<string> {
   const file = Bun.file(path);
   if (!(await file.exists())) throw new AccountsFileError(`${path}: file not found (ACCOUNTS_FILE / --accounts)`);
+  return file.text();
+}
+
+/** The file's JSON as written and the identities it describes. */
+export function parseAccountsText(text: string, path: string): { json: unknown; identities: IdentityConfig[] } {
   let json: unknown;
   try {
-    json = JSON.parse(await file.text());
+    json = JSON.parse(text);
   } catch (error) {
     throw new AccountsFileError(`${path}: not valid JSON (${(error as Error).message})`);
   }
-  return parseAccounts(json, path);
+  return { json, identities: parseAccounts(json, path) };
 }
 
 export function parseAccounts(json: unknown, source: string): IdentityConfig[] {
   const fail = (where: string, problem: string): never => {
-    throw new AccountsFileError(`${source}: ${where}: ${problem}`);
+    throw new AccountsFileError(`${source}: ${where}: ${problem}`, `${where}: ${problem}`);
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('top level', 'must be an object with "identities"');
   const root = json as Record<string, unknown>;
@@ -121,6 +137,10 @@ function checkProxy(proxy: string, where: string, fail: Fail): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(where, `"proxy" must be an http:// or https:// URL (got ${url.protocol})`);
   return proxy;
 }
+
+/** For editors of the file (the admin API): the fields an identity may set, and which keys are comments. */
+export const identityFieldNames = (): readonly string[] => [...IDENTITY_FIELDS];
+export { isCommentKey };
 
 /** A proxy URL without its password, for admin output and logs. */
 export function redactProxy(proxy: string | undefined): string | null {

@@ -14,8 +14,9 @@ import type { SessionService } from '../../sessions/session-service.ts';
 import { bearerFromHeader, createKeyCheck, type KeyCheck } from '../auth.ts';
 import { dashboardPage } from '../pages/pages.ts';
 import { jsonResponse } from '../responses.ts';
+import { IdentityEditor, type IdentityEditorDeps } from './identity-editor.ts';
 
-export interface AdminDeps {
+export interface AdminDeps extends IdentityEditorDeps {
   adminKey: string | null;
   provider: Provider<unknown>;
   pool: IdentityPool<unknown>;
@@ -31,9 +32,12 @@ export const IDENTITY_ACTIONS: readonly IdentityAction[] = ['disable', 'enable',
 
 export class AdminApi {
   private readonly checkKey: KeyCheck | null;
+  /** Add, change, remove and probe identities (GET/POST/PATCH/DELETE /admin/identities…). */
+  readonly edits: IdentityEditor;
 
   constructor(private readonly deps: AdminDeps) {
     this.checkKey = deps.adminKey ? createKeyCheck([deps.adminKey]) : null;
+    this.edits = new IdentityEditor(deps);
   }
 
   /** Throws 404 when the admin API is off, 401 (with a Basic challenge) without the admin key. */

@@ -59,7 +59,7 @@ export type OpenApiDocument = Omit<OpenAPIV3_1.Document, 'paths' | 'components'>
 };
 
 /** The methods app.ts registers routes with (the order a page lists them in). */
-export const HTTP_METHODS = ['get', 'post', 'delete'] as const;
+export const HTTP_METHODS = ['get', 'post', 'patch', 'delete'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -151,6 +151,28 @@ const code = (name: ErrorCode): string => name;
 
 /** What an identity's failures are counted by: every outcome kind but ok and cancelled (identity-pool.ts). */
 const FAILURE_KINDS = OUTCOME_KINDS.filter((kind) => kind !== 'ok' && kind !== 'cancelled');
+
+/** An identity's fields in a request body (POST: id required; PATCH: none). */
+function identityFields(required: string[], description: string): SchemaObject {
+  return {
+    type: 'object',
+    description,
+    required,
+    properties: {
+      id: { type: 'string', minLength: 1, description: 'Unique name, shown in logs and admin output. Cannot be changed (in PATCH it may repeat the path\'s id).' },
+      cookies: {
+        type: nullable('string'),
+        description: 'The Cookie header of a browser session on the site, "name=value; other=value". Absent: an anonymous visitor that collects its own. Never shown again.',
+      },
+      proxy: { type: nullable('string'), description: 'An HTTP or HTTPS proxy URL for this identity; may carry user:password (shown masked, never logged).' },
+      userAgent: { type: nullable('string'), description: 'Browser User-Agent sent upstream.' },
+      weight: { type: nullable('number'), minimum: 0.001, description: 'Share of traffic among comparably healthy identities.' },
+      maxConcurrent: { type: nullable('integer'), minimum: 1, description: 'Requests in flight at once.' },
+      rpm: { type: nullable('integer'), minimum: 0, description: 'Upstream calls in any rolling 60 s; 0 = no limit.' },
+      enabled: { type: nullable('boolean'), description: 'false keeps it out of rotation; true also ends an operator\'s disable.' },
+    },
+  };
+}
 
 /** The document, for the models the gateway serves (the provider's). */
 export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
@@ -567,6 +589,81 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       },
     },
 
+    IdentityFields: identityFields(
+      ['id'],
+      'A new identity, as the account file has it (accounts.example.json): the same fields, checked by the same rules. Fields left out (or null) take the file\'s "defaults", else the built-in ones. Keys starting with _ or $ are comments, kept in the file; any other field is refused.',
+    ),
+
+    IdentityChanges: identityFields(
+      [],
+      'The fields to change; the others stay as they are. null removes a field from the identity, so its default applies. New cookies replace the stored ones and clear a challenge. Keys starting with _ or $ are comments, kept in the file; any other field is refused.',
+    ),
+
+    IdentitySettings: {
+      type: 'object',
+      description:
+        'The settings in effect, for an edit form. Cookies are never shown (hasCookies says whether the identity has its own); the proxy\'s user name and password are masked. Settings added to the account file later appear here too.',
+      required: ['id', 'hasCookies', 'proxy', 'userAgent', 'weight', 'maxConcurrent', 'rpm', 'enabled', 'inherited'],
+      properties: {
+        id: { type: 'string' },
+        hasCookies: { type: 'boolean', description: 'The identity has cookies of its own (false: an anonymous visitor that collects its own).' },
+        proxy: { type: nullable('string'), description: 'The proxy URL with its user name and password replaced by ***.' },
+        userAgent: { type: nullable('string'), description: 'null: the built-in browser User-Agent.' },
+        weight: { type: 'number' },
+        maxConcurrent: { type: 'integer', minimum: 1 },
+        rpm: { type: 'integer', minimum: 0, description: '0 = no limit.' },
+        enabled: { type: 'boolean', description: 'As the account file says; IdentityView.enabled is false also while an operator has it disabled.' },
+        inherited: { type: 'array', items: { type: 'string' }, description: 'Settings the identity does not set itself: their values come from the file\'s "defaults" or the built-in ones.', examples: [['userAgent', 'rpm']] },
+      },
+    },
+
+    IdentityDetail: {
+      type: 'object',
+      required: ['identity', 'settings'],
+      properties: { identity: schema('IdentityView'), settings: schema('IdentitySettings') },
+    },
+
+    IdentityDeleted: {
+      type: 'object',
+      required: ['id', 'deleted', 'inFlight'],
+      properties: {
+        id: { type: 'string' },
+        deleted: { const: true },
+        inFlight: { type: 'integer', minimum: 0, description: 'Requests still running on it: they finish, then it is gone.' },
+      },
+    },
+
+    ProbeStep: {
+      oneOf: [
+        { type: 'object', required: ['ok', 'ms'], properties: { ok: { const: true }, ms: { type: 'integer', minimum: 0 } } },
+        {
+          type: 'object',
+          required: ['ok', 'kind', 'detail'],
+          properties: {
+            ok: { const: false },
+            kind: { type: 'string', enum: [...FAILURE_KINDS, 'cancelled'], description: 'The upstream outcome.' },
+            detail: { type: 'string', description: 'Short, with the identity\'s cookies and proxy credentials masked.' },
+          },
+        },
+        { type: 'object', required: ['ok', 'why'], properties: { ok: { const: null }, why: { type: 'string', examples: ['skipped (no nonce)'] } } },
+      ],
+    },
+
+    IdentityProbeResult: {
+      type: 'object',
+      description: 'A check of an identity that is not saved: its chat page and nonce, then one tiny message (no retry). A failed check is still a 200, with ok false.',
+      required: ['id', 'saved', 'ok', 'proxy', 'page', 'message', 'summary'],
+      properties: {
+        id: { type: 'string' },
+        saved: { const: false },
+        ok: { type: 'boolean', description: 'The page, the nonce and the message worked.' },
+        proxy: { type: nullable('string'), description: 'The proxy used, masked.' },
+        page: schema('ProbeStep'),
+        message: schema('ProbeStep'),
+        summary: { type: 'string', examples: ['works: chat page and nonce ok in 84 ms; message ok in 412 ms'] },
+      },
+    },
+
     SessionSummary: {
       type: 'object',
       description: 'A stored conversation, without its content.',
@@ -751,6 +848,19 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       enum: [...IDENTITY_ACTIONS],
     }),
   ];
+
+  const identityIdParam = pathParam('id', 'Identity id (from GET /admin/identities).');
+
+  /** What adding, changing or removing an identity can answer besides success (`conflicts`: the operation's own 409s). */
+  const identityChangeErrors = (conflicts: string): Record<string, ResponseObject> => ({
+    '400': errorResponse('A field is not valid (param names it, the message says what is wrong), an unknown field, or the body is not a JSON object.'),
+    '403': errorResponse(`${code('cross_site_request')}: sent with browser (Basic) credentials from another site.`),
+    '409': errorResponse(
+      `${conflicts}${code('accounts_file_changed')} (the file was edited on disk since the gateway read it: POST /admin/reload first; the edit is kept), or ${code('no_accounts_file')} (the gateway runs without ACCOUNTS_FILE).`,
+    ),
+    '413': errorResponse(`${code('request_too_large')}: the body is over 64 KiB.`),
+    '503': errorResponse(`${code('accounts_write_failed')}: the account file (or a temp file beside it) could not be written; nothing changed.`),
+  });
 
   const paths: Record<string, PathItemObject> = {
     '/': {
@@ -941,6 +1051,91 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
         security: ADMIN,
         parameters: [REQUEST_ID_PARAM],
         responses: { '200': json(schema('IdentityList'), 'Every identity in the pool.'), ...adminErrors },
+      },
+      post: {
+        tags: [TAG.admin],
+        operationId: 'addIdentity',
+        summary: 'Add an identity',
+        description:
+          'Written to the account file first (atomically; its comments, order and mode kept), then applied to the pool as a reload would: the identity joins at once and survives a restart or SIGHUP. Needs an account file (ACCOUNTS_FILE).',
+        security: ADMIN,
+        parameters: [REQUEST_ID_PARAM],
+        requestBody: { required: true, content: { 'application/json': { schema: schema('IdentityFields') } } },
+        responses: {
+          '201': json(schema('IdentityDetail'), 'Added.'),
+          ...identityChangeErrors(`${code('identity_exists')} (another identity has this id), `),
+          ...adminErrors,
+        },
+      },
+    },
+
+    '/admin/identities/{id}': {
+      get: {
+        tags: [TAG.admin],
+        operationId: 'getIdentity',
+        summary: 'One identity and its settings',
+        description: 'The live view and the settings in effect, for an edit form. Cookies are never shown.',
+        security: ADMIN,
+        parameters: [identityIdParam, REQUEST_ID_PARAM],
+        responses: {
+          '200': json(schema('IdentityDetail'), 'The identity.'),
+          '401': ERR.adminUnauthorized,
+          '404': errorResponse(`${code('identity_not_found')}, or ${code('admin_disabled')} (no ADMIN_KEY).`),
+        },
+      },
+      patch: {
+        tags: [TAG.admin],
+        operationId: 'changeIdentity',
+        summary: 'Change an identity (new cookies, limits, weight, proxy…)',
+        description:
+          'Written to the account file first, then applied as a reload would: the identity keeps its state and counters; new cookies, proxy or User-Agent start a new upstream session, and new cookies clear a challenge. Needs an account file.',
+        security: ADMIN,
+        parameters: [identityIdParam, REQUEST_ID_PARAM],
+        requestBody: { required: true, content: { 'application/json': { schema: schema('IdentityChanges') } } },
+        responses: {
+          '200': json(schema('IdentityDetail'), 'Changed.'),
+          ...identityChangeErrors(''),
+          '401': ERR.adminUnauthorized,
+          '404': errorResponse(`${code('identity_not_found')}, or ${code('admin_disabled')} (no ADMIN_KEY).`),
+        },
+      },
+      delete: {
+        tags: [TAG.admin],
+        operationId: 'removeIdentity',
+        summary: 'Remove an identity',
+        description: 'Removed from the account file, then from the pool as a reload would: it takes no new requests, and those in flight finish. No request body.',
+        security: ADMIN,
+        parameters: [identityIdParam, REQUEST_ID_PARAM],
+        responses: {
+          '200': json(schema('IdentityDeleted'), 'Removed.'),
+          ...identityChangeErrors(`${code('last_identity')} (the file must keep one: disable it instead), `),
+          '401': ERR.adminUnauthorized,
+          '404': errorResponse(`${code('identity_not_found')}, or ${code('admin_disabled')} (no ADMIN_KEY).`),
+        },
+      },
+    },
+
+    '/admin/identities/probe': {
+      post: {
+        tags: [TAG.admin],
+        operationId: 'probeUnsavedIdentity',
+        summary: 'Check an identity before saving it',
+        description:
+          'Takes the body POST /admin/identities would (or, with ?base=id, the body PATCH /admin/identities/{id} would: the changes over that identity\'s settings), checks it like `kimi-gateway check --send` with a throwaway state — the chat page and nonce, then one tiny message, no retry — and reports. Nothing is saved and the pool is not touched. Works without an account file too.',
+        security: ADMIN,
+        parameters: [
+          { name: 'base', in: 'query', required: false, description: 'An identity whose settings the body changes, as PATCH would.', schema: { type: 'string' } },
+          REQUEST_ID_PARAM,
+        ],
+        requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [schema('IdentityFields'), schema('IdentityChanges')] } } } },
+        responses: {
+          '200': json(schema('IdentityProbeResult'), 'Checked (see ok).'),
+          '400': errorResponse('A field is not valid (param names it), an unknown field, or the body is not a JSON object.'),
+          '401': ERR.adminUnauthorized,
+          '403': errorResponse(`${code('cross_site_request')}: sent with browser (Basic) credentials from another site.`),
+          '404': errorResponse(`${code('identity_not_found')} (base), or ${code('admin_disabled')} (no ADMIN_KEY).`),
+          '413': errorResponse(`${code('request_too_large')}: the body is over 64 KiB.`),
+        },
       },
     },
 
