@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'model_not_found',
   'unknown_url',
   'session_not_found',
+  'response_not_found',
+  'previous_response_not_found',
   'request_too_large',
   'request_headers_too_large',
   'session_busy',

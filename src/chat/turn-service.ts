@@ -8,7 +8,7 @@ import { buildPrompt, type BuiltPrompt } from '../conversation/prompt.ts';
 import { GatewayError } from '../errors.ts';
 import type { ToolCall } from '../tools/types.ts';
 import type { ModelInfo } from '../providers/provider.ts';
-import type { SessionService } from '../sessions/session-service.ts';
+import type { ResponseLink, SessionService } from '../sessions/session-service.ts';
 import type { Failover } from './failover.ts';
 import { newTurnReport, type TurnReport } from './turn-report.ts';
 import { promptHead, readAnswer, type TurnShape } from './turn-shape.ts';
@@ -22,6 +22,17 @@ export interface TurnRequest {
   sessionName: string | null;
   /** Tools and output format (PLAIN_TEXT: neither). */
   shape: TurnShape;
+  /**
+   * A Responses API turn: `messages` are its input, after its instructions and the history of
+   * the response it continues (if any); it is stored as a response, not a chat session
+   * (`sessionName` is not used).
+   */
+  response?: ResponseTurn;
+}
+
+export interface ResponseTurn extends ResponseLink {
+  /** The response object (JSON) to store for this answer: made before the client sees the answer. */
+  payload(answer: TurnAnswer): string;
 }
 
 export interface TurnAnswer {
@@ -36,7 +47,7 @@ export interface TurnAnswer {
   prompt: string;
   /** Messages left out to fit the budget. */
   droppedMessages: number;
-  /** The session's public id (X-Session-Id). */
+  /** The session's public id (X-Session-Id); a Responses API turn's response id. */
   sessionId: string;
 }
 
@@ -79,10 +90,25 @@ export class TurnService {
     this.now = options.now ?? Date.now;
   }
 
-  /** Accepts a turn: throws 400 context_length_exceeded now when its own messages (and tools) cannot fit. */
+  /**
+   * Accepts a turn: throws 400 context_length_exceeded now when its own messages (and tools)
+   * cannot fit, and 404 previous_response_not_found now for a response it cannot continue.
+   */
   start(request: TurnRequest): Turn {
-    const ownPrompt = buildPrompt(request.messages, this.options.contextMaxLength, promptHead(request.shape, null));
+    const ownPrompt = buildPrompt(this.ownMessages(request), this.options.contextMaxLength, promptHead(request.shape, null));
     return new Turn(this, request, ownPrompt, this.now(), this.options.requestTimeoutMs);
+  }
+
+  /**
+   * What the turn's prompt is built from as far as is known before its session is held: a chat
+   * turn's messages; a response's instructions, the history it continues (stored responses never
+   * change, so this is the prompt it will get) and its input.
+   */
+  private ownMessages(request: TurnRequest): ChatMessage[] {
+    const link = request.response;
+    if (!link) return request.messages;
+    const history = link.previousId === null ? [] : this.options.sessions.previousResponse(request.caller, link.previousId).history;
+    return [...link.instructions, ...history, ...request.messages];
   }
 
   /** The error the pool would refuse a turn with at once, so a stream can still answer with a status. */
@@ -99,6 +125,7 @@ export class TurnService {
       messages: request.messages,
       signal,
       deadline,
+      response: request.response,
     });
     try {
       const { contextMaxLength } = this.options;
@@ -117,8 +144,11 @@ export class TurnService {
       }
       const { content, toolCalls, stoppedBy } = reading.answer;
       const answered: ChatMessage = { role: 'assistant', content: content ?? '', ...(toolCalls.length > 0 ? { toolCalls } : {}) };
-      await session.commit(answered, sent.identityId);
-      return { text: sent.text, content, toolCalls, stoppedBy, prompt: built.prompt, droppedMessages: built.droppedMessages, sessionId: session.sessionId };
+      const { prompt, droppedMessages } = built;
+      const answer: TurnAnswer = { text: sent.text, content, toolCalls, stoppedBy, prompt, droppedMessages, sessionId: session.sessionId };
+      const payload = request.response?.store ? request.response.payload(answer) : undefined;
+      await session.commit(answered, sent.identityId, payload);
+      return answer;
     } finally {
       session.release();
     }

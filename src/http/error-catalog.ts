@@ -29,6 +29,8 @@ const TABLE: Record<ErrorCode, Omit<ErrorEntry, 'openaiCode'>> = {
   model_not_found: entry(404, 'invalid_request_error'),
   unknown_url: entry(404, 'invalid_request_error'),
   session_not_found: entry(404, 'invalid_request_error'),
+  response_not_found: entry(404, 'invalid_request_error'),
+  previous_response_not_found: entry(404, 'invalid_request_error'),
   request_too_large: entry(413, 'invalid_request_error'),
   request_headers_too_large: entry(431, 'invalid_request_error'),
   session_busy: entry(504, 'server_error'),

@@ -16,9 +16,11 @@ export interface StoredSession {
   createdAt: number;
   lastUsedAt: number;
   expiresAt: number;
+  /** A stored Responses API response: its response object as JSON (null or absent: a chat session). */
+  payload?: string | null;
 }
 
-export type SessionSummary = Omit<StoredSession, 'history' | 'tip'> & { named: boolean; messages: number };
+export type SessionSummary = Omit<StoredSession, 'history' | 'tip' | 'payload'> & { named: boolean; messages: number };
 
 type Row = {
   owner: string;
@@ -31,9 +33,10 @@ type Row = {
   created_at: number;
   last_used_at: number;
   expires_at: number;
+  payload: string | null;
 };
 
-type SummaryRow = Omit<Row, 'history'> & { messages: number };
+type SummaryRow = Omit<Row, 'history' | 'payload'> & { messages: number };
 
 /** A probe row's size: more than a page, so storing it needs new pages like a real turn. */
 const PROBE_BYTES = 8_192;
@@ -45,6 +48,8 @@ export class SessionRepo {
   private readonly updateRow: Statement<unknown, [Row]>;
   private readonly remove: Statement<unknown, [{ owner: string; id: string }]>;
   private readonly removeAnyOwner: Statement<unknown, [{ id: string }]>;
+  private readonly removeResponse: Statement<unknown, [{ owner: string; id: string; now: number }]>;
+  private readonly moveHandle: Statement<unknown, [{ owner: string; id: string; from: string; to: string }]>;
   private readonly pruneBatch: Statement<unknown, [{ now: number; limit: number }]>;
   private readonly evictOldest: Statement<unknown, [{ count: number }]>;
   private readonly countLive: Statement<{ n: number }, [{ now: number }]>;
@@ -61,16 +66,19 @@ export class SessionRepo {
     // Two identical conversations can share a tip; the most recently used continues.
     this.byTip = db.query('SELECT * FROM sessions WHERE tip = $tip AND expires_at > $now ORDER BY last_used_at DESC LIMIT 1');
     this.insertRow = db.query(
-      `INSERT INTO sessions (owner, id, tip, upstream_session_id, identity_id, history, turns, created_at, last_used_at, expires_at)
-       VALUES ($owner, $id, $tip, $upstream_session_id, $identity_id, $history, $turns, $created_at, $last_used_at, $expires_at)`,
+      `INSERT INTO sessions (owner, id, tip, upstream_session_id, identity_id, history, turns, created_at, last_used_at, expires_at, payload)
+       VALUES ($owner, $id, $tip, $upstream_session_id, $identity_id, $history, $turns, $created_at, $last_used_at, $expires_at, $payload)`,
     );
     this.updateRow = db.query(
       `UPDATE sessions SET tip = $tip, upstream_session_id = $upstream_session_id, identity_id = $identity_id, history = $history,
-         turns = $turns, created_at = $created_at, last_used_at = $last_used_at, expires_at = $expires_at
+         turns = $turns, created_at = $created_at, last_used_at = $last_used_at, expires_at = $expires_at, payload = $payload
        WHERE owner = $owner AND id = $id`,
     );
     this.remove = db.query('DELETE FROM sessions WHERE owner = $owner AND id = $id');
     this.removeAnyOwner = db.query('DELETE FROM sessions WHERE id = $id');
+    // An expired response is gone for its owner even before the pruner deletes it.
+    this.removeResponse = db.query('DELETE FROM sessions WHERE owner = $owner AND id = $id AND payload IS NOT NULL AND expires_at > $now');
+    this.moveHandle = db.query('UPDATE sessions SET upstream_session_id = $to WHERE owner = $owner AND id = $id AND upstream_session_id = $from');
     this.pruneBatch = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= $now LIMIT $limit)');
     // With one TTL for all, the earliest expiry is the least recently used.
     this.evictOldest = db.query('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ORDER BY expires_at LIMIT $count)');
@@ -118,6 +126,25 @@ export class SessionRepo {
 
   delete(owner: string, id: string): boolean {
     return this.removed(this.remove.run({ owner, id }).changes) > 0;
+  }
+
+  /** A stored response, live, with its payload; null for anything else (a chat session of that name included). */
+  findResponse(owner: string, id: string, now: number): StoredSession | null {
+    const row = this.byId.get({ owner, id, now });
+    return row && row.payload !== null ? fromRow(row) : null;
+  }
+
+  /** Deletes a live stored response (never a chat session of the same name). */
+  deleteResponse(owner: string, id: string, now: number): boolean {
+    return this.removed(this.removeResponse.run({ owner, id, now }).changes) > 0;
+  }
+
+  /**
+   * Gives a session a new upstream handle, if it still has `from`: the conversation it had
+   * went on in another row, and a later branch must not share what was said there.
+   */
+  moveConversation(owner: string, id: string, from: string, to: string): boolean {
+    return this.moveHandle.run({ owner, id, from, to }).changes > 0;
   }
 
   /** Operator's delete: the id under every key; returns how many went. */
@@ -176,6 +203,7 @@ export class SessionRepo {
         created_at: 0,
         last_used_at: 0,
         expires_at: 0,
+        payload: null,
       });
       this.remove.run({ owner, id: 'probe' });
     });
@@ -257,6 +285,7 @@ function toRow(session: StoredSession): Row {
     created_at: session.createdAt,
     last_used_at: session.lastUsedAt,
     expires_at: session.expiresAt,
+    payload: session.payload ?? null,
   };
 }
 
@@ -272,5 +301,6 @@ function fromRow(row: Row): StoredSession {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     expiresAt: row.expires_at,
+    payload: row.payload,
   };
 }

@@ -1,10 +1,11 @@
 // Conversations that continue: finds the session a request belongs to (by name, or by
-// the fingerprint of the history a stateless client resends), holds it for the turn so
-// turns of one session never interleave, and stores the turn only once it was answered.
-// Every storage access goes through StorageHealth: a failing disk is a 503, never a 500.
+// the fingerprint of the history a stateless client resends, or the stored response a
+// Responses API request continues), holds it for the turn so turns of one session never
+// interleave, and stores the turn only once it was answered. Every storage access goes
+// through StorageHealth: a failing disk is a 503, never a 500.
 
 import type { ChatMessage } from '../conversation/messages.ts';
-import { ClientGoneError, GatewayError } from '../errors.ts';
+import { ClientGoneError, clientText, GatewayError } from '../errors.ts';
 import { silentLogger } from '../log.ts';
 import { StorageHealth } from '../store/storage-health.ts';
 import { answeredPrefix, conversationTip } from './fingerprint.ts';
@@ -34,6 +35,32 @@ export interface TurnRequest {
   messages: ChatMessage[];
   signal: AbortSignal;
   deadline: number;
+  /** A Responses API turn: its conversation is a stored response's (or new), and it is stored as a response (`name` is not used). */
+  response?: ResponseLink;
+}
+
+/**
+ * How a Responses API turn joins the stored responses. A stored response is a session row
+ * keyed by its id: its history (the conversation up to and including its answer, within the
+ * budget), its upstream handle and identity, and its payload (the response object).
+ */
+export interface ResponseLink {
+  /** The new response's id (resp_…): its row, when stored. */
+  id: string;
+  /** previous_response_id: that response's history comes before `messages`; the turn holds its lock. */
+  previousId: string | null;
+  /** false (store: false): nothing of this turn is stored, so it cannot be continued or fetched. */
+  store: boolean;
+  /** This turn's instructions: first in its prompt, never stored (OpenAI does not carry them to the next response). */
+  instructions: ChatMessage[];
+}
+
+/** What a stored response holds. */
+export interface StoredResponse {
+  /** The conversation up to and including its answer (instructions excluded), within the budget. */
+  history: ChatMessage[];
+  /** The response object, as JSON. */
+  payload: string;
 }
 
 export interface SessionTurn {
@@ -48,8 +75,9 @@ export interface SessionTurn {
    * Stores the answered turn (in one transaction, grouped with the turns answered at the same
    * moment). Call only with a complete answer, and let the client see it only once this
    * resolves: it rejects with the 503 storage_unavailable when the turn could not be stored.
+   * `payload`: a Responses API turn's response object (JSON), for GET /v1/responses/{id}.
    */
-  commit(answer: ChatMessage, identityId: string): Promise<void>;
+  commit(answer: ChatMessage, identityId: string, payload?: string): Promise<void>;
   /** Lets the session's next turn go; always call it, answered or not. */
   release(): void;
 }
@@ -62,6 +90,15 @@ const newConversationId = (): string => {
   const random = crypto.getRandomValues(new BigUint64Array(1))[0]!.toString(16).padStart(16, '0');
   return `conv_${Date.now().toString(36).padStart(9, '0')}${random}`;
 };
+
+/** 404 for a previous_response_id this key cannot continue. */
+export const previousResponseNotFound = (id: string) =>
+  new GatewayError(
+    'previous_response_not_found',
+    `Previous response ${clientText(id)} not found for this API key: it expired, was deleted, was created with store: false, ` +
+      'or was never made with this key. Send the whole conversation in "input" instead.',
+    { param: 'previous_response_id' },
+  );
 
 export class SessionService {
   private readonly locks = new KeyedMutex();
@@ -78,7 +115,25 @@ export class SessionService {
   async begin(request: TurnRequest): Promise<SessionTurn> {
     // While the disk is failing, a turn that cannot be stored is refused before it costs an upstream call.
     this.storage.ensureWritable();
+    if (request.response) return this.beginResponse(request, request.response);
     return request.name === null ? this.beginRecognised(request) : this.beginNamed(request, request.name);
+  }
+
+  /** A live stored response of this owner; throws 404 previous_response_not_found when there is none. */
+  previousResponse(owner: string, id: string): StoredResponse {
+    const stored = this.storage.read(() => this.repo.findResponse(owner, id, this.now()));
+    if (!stored) throw previousResponseNotFound(id);
+    return { history: stored.history, payload: stored.payload! };
+  }
+
+  /** A live stored response's object (JSON) for its owner; null when there is none. */
+  responsePayload(owner: string, id: string): string | null {
+    return this.storage.read(() => this.repo.findResponse(owner, id, this.now()))?.payload ?? null;
+  }
+
+  /** Deletes a live stored response of this owner (never a chat session of that name). */
+  deleteResponse(owner: string, id: string): boolean {
+    return this.storage.write(() => this.repo.deleteResponse(owner, id, this.now()));
   }
 
   delete(owner: string, id: string): boolean {
@@ -146,6 +201,62 @@ export class SessionService {
     return { ...turn, preferredIdentityId: forkedFrom?.identityId ?? null };
   }
 
+  private async beginResponse(request: TurnRequest, link: ResponseLink): Promise<SessionTurn> {
+    const { owner } = request;
+    let previous: StoredSession | null = null;
+    let unlock: Unlock = () => {};
+    if (link.previousId !== null) {
+      // One turn at a time per stored response: branching from it twice is allowed, in turn.
+      unlock = await this.lock(owner, link.previousId, request);
+      try {
+        previous = this.storage.read(() => this.repo.findResponse(owner, link.previousId!, this.now()));
+        if (!previous) throw previousResponseNotFound(link.previousId);
+      } catch (error) {
+        unlock();
+        throw error;
+      }
+    }
+    const history = previous?.history ?? [];
+    const conversation = previous?.upstreamSessionId ?? this.options.newConversation();
+    return {
+      sessionId: link.id,
+      messages: [...link.instructions, ...history, ...request.messages],
+      conversation,
+      preferredIdentityId: previous?.identityId ?? null,
+      commit: (answer, identityId, payload) => {
+        if (link.store && payload === undefined) throw new Error('a stored response is committed with its payload');
+        const now = this.now();
+        const session: StoredSession = {
+          owner,
+          id: link.id,
+          tip: null,
+          upstreamSessionId: conversation,
+          identityId,
+          history: historyWithinBudget([...history, ...request.messages, answer], this.options.contextMaxLength),
+          turns: (previous?.turns ?? 0) + 1,
+          createdAt: now,
+          lastUsedAt: now,
+          expiresAt: now + this.options.ttlMs,
+          payload: payload ?? null,
+        };
+        if (!previous && !link.store) return Promise.resolve();
+        // The upstream handle goes on with this response; the previous one takes a new handle, so a
+        // later branch from it starts a conversation of its own on the site (as a chat fork does).
+        const fresh = previous ? this.options.newConversation() : null;
+        return this.storage.writeSoon(() =>
+          this.repo.commitSoon(() => {
+            if (previous && fresh) this.repo.moveConversation(owner, previous.id, conversation, fresh);
+            if (!link.store) return;
+            this.repo.insert(session);
+            const { maxSessions } = this.options;
+            if (maxSessions > 0) this.repo.evictLeastRecentlyUsed(this.repo.size - maxSessions);
+          }),
+        );
+      },
+      release: unlock,
+    };
+  }
+
   private turn(
     owner: string,
     id: string,
@@ -176,6 +287,8 @@ export class SessionService {
           createdAt: stored?.createdAt ?? now,
           lastUsedAt: now,
           expiresAt: now + this.options.ttlMs,
+          // A chat turn on a row named like a stored response makes it a chat session.
+          payload: null,
         };
         if (stored) return this.storage.writeSoon(() => this.repo.commitSoon(() => void this.repo.update(session)));
         // A new session may reuse the id of an expired one that is not pruned yet (a generated

@@ -50,6 +50,9 @@ const MIGRATIONS: readonly string[] = [
   // 4: every turn stored touched one more random b-tree page for an index only the
   // operator's delete-by-id uses (a rare scan is cheaper than a page per turn).
   `DROP INDEX sessions_by_id;`,
+  // 5: a stored Responses API response is a session row keyed by its id (resp_…): `payload`
+  // holds the response object GET /v1/responses/{id} answers with; NULL for chat sessions.
+  `ALTER TABLE sessions ADD COLUMN payload TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,6 +16,7 @@ import { IGNORED_PARAMETERS, ROLE_NAMES } from '../openai/chat-request.ts';
 import type { AnthropicErrorType } from '../anthropic/anthropic-errors.ts';
 import { ANTHROPIC_IGNORED_PARAMETERS } from '../anthropic/messages-request.ts';
 import { MAX_STOP_SEQUENCES } from '../anthropic/tool-params.ts';
+import { INPUT_ITEM_TYPES, RESPONSES_IGNORED_PARAMETERS } from '../openai/responses-request.ts';
 
 // ---- types: openapi-types' OpenAPI 3.1, adjusted where this document needs more -----------
 
@@ -452,6 +453,8 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       required: ['id', 'object', 'deleted'],
       properties: { id: { type: 'string' }, object: { const: 'session.deleted' }, deleted: { const: true } },
     },
+
+    ...responsesSchemas(MODEL_IDS),
 
     Index: {
       type: 'object',
@@ -971,6 +974,8 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
         },
       },
     },
+
+    ...responsesPaths(),
 
     '/v1/sessions/{id}': {
       delete: {
@@ -1555,5 +1560,355 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
     ],
     paths: { ...paths, ...anthropicPaths },
     components: { schemas: { ...schemas, ...anthropicSchemas }, responses: { ...responses, ...anthropicResponses }, parameters, headers, securitySchemes },
+  };
+}
+
+// ---- the Responses API (POST /v1/responses, GET and DELETE /v1/responses/{id}) ------------------
+
+/** The event types a Responses stream carries, in the order they can come. */
+const RESPONSE_EVENT_TYPES = [
+  'response.created',
+  'response.in_progress',
+  'response.output_item.added',
+  'response.content_part.added',
+  'response.output_text.delta',
+  'response.output_text.done',
+  'response.content_part.done',
+  'response.function_call_arguments.delta',
+  'response.function_call_arguments.done',
+  'response.output_item.done',
+  'response.completed',
+  'response.failed',
+  'error',
+];
+
+function responsesSchemas(modelIds: readonly string[]): Record<string, Schema> {
+  const ignored: Record<string, Schema> = Object.fromEntries(
+    RESPONSES_IGNORED_PARAMETERS.map((name) => [name, { description: 'Accepted and ignored: kimi-ai.chat answers with its own settings (numbers are echoed in the response).' } satisfies SchemaObject]),
+  );
+  const textPart: SchemaObject = {
+    type: 'object',
+    required: ['type', 'text'],
+    properties: { type: { type: 'string', enum: ['input_text', 'output_text'] }, text: { type: 'string' } },
+  };
+  return {
+    ResponseInputItem: {
+      description: `One input item (${INPUT_ITEM_TYPES.join(', ')}); "reasoning" items are accepted and skipped, any other type is 400 naming input[i].type.`,
+      anyOf: [
+        {
+          type: 'object',
+          title: 'message',
+          required: ['role', 'content'],
+          properties: {
+            type: { const: 'message' },
+            role: { type: 'string', enum: ['user', 'assistant', 'system', 'developer'], description: 'developer is treated as system.' },
+            content: {
+              description: 'A string or text parts (joined with a newline). Image, file and audio parts are refused with 400 unsupported_content_type.',
+              oneOf: [{ type: 'string' }, { type: 'array', items: textPart }],
+            },
+          },
+        },
+        {
+          type: 'object',
+          title: 'function_call',
+          required: ['type', 'call_id', 'name', 'arguments'],
+          description: 'A call the model made (echoed back from an earlier output); calls in a row, or right after an assistant message, are one assistant turn.',
+          properties: { type: { const: 'function_call' }, call_id: { type: 'string' }, name: { type: 'string' }, arguments: { type: 'string' }, id: { type: 'string' } },
+        },
+        {
+          type: 'object',
+          title: 'function_call_output',
+          required: ['type', 'call_id', 'output'],
+          description: "The result of a call, rendered into the prompt under the function's name.",
+          properties: {
+            type: { const: 'function_call_output' },
+            call_id: { type: 'string' },
+            output: { oneOf: [{ type: 'string' }, { type: 'array', items: textPart }] },
+          },
+        },
+      ],
+    },
+
+    ResponseFunctionTool: {
+      type: 'object',
+      required: ['type', 'name'],
+      description: 'Flat function tools only (no hosted tools such as web_search or file_search: 400 naming tools[i].type). Emulated as for chat completions.',
+      properties: {
+        type: { const: 'function' },
+        name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+        description: { type: nullable('string') },
+        parameters: { type: ['object', 'null'], description: 'A JSON Schema, rendered compactly into the prompt.' },
+        strict: { type: nullable('boolean'), description: 'Echoed; arguments are always checked against the parameters.' },
+      },
+    },
+
+    ResponseTextFormat: {
+      type: 'object',
+      required: ['type'],
+      description: '{"type":"text"} (default), {"type":"json_object"} or {"type":"json_schema","name","schema","strict"}: the JSON is extracted from the answer and is the whole output text; one corrective retry, then 502 invalid_model_output.',
+      properties: {
+        type: { type: 'string', enum: ['text', 'json_object', 'json_schema'] },
+        name: { type: 'string' },
+        schema: { type: 'object' },
+        strict: { type: 'boolean' },
+        description: { type: 'string' },
+      },
+    },
+
+    ResponsesRequest: {
+      type: 'object',
+      required: ['input'],
+      additionalProperties: true,
+      description:
+        'OpenAI\'s Responses API on the same turn as chat completions: the instructions, the continued response\'s history and the input become one upstream message of at most CONTEXT_MAX_LENGTH characters. Unknown fields and the parameters marked ignored are accepted.',
+      properties: {
+        model: {
+          type: nullable('string'),
+          description: `A model id from GET /v1/models, its upstream name, or a MODEL_ALIASES name (answered under that name). Absent means ${modelIds[0]}.`,
+          examples: [...modelIds],
+        },
+        input: {
+          description: 'A string (one user message) or input items. Without previous_response_id it must hold a user message.',
+          oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: schema('ResponseInputItem') }],
+        },
+        instructions: { type: nullable('string'), description: 'System text first in this response\'s prompt; not carried to a response that continues this one (as OpenAI).' },
+        previous_response_id: {
+          type: nullable('string'),
+          description:
+            'Continue a stored response of this API key: its history (within the budget) comes before the input, on its upstream conversation and identity. ' +
+            `Unknown, expired, deleted, store: false or another key's: 404 ${code('previous_response_not_found')}. ` +
+            'One turn at a time per stored response; a second continuation of the same response is a branch with its own upstream conversation.',
+        },
+        store: { type: nullable('boolean'), default: true, description: 'false: nothing is stored (the response cannot be fetched or continued). Stored responses live SESSION_TTL seconds.' },
+        stream: { type: nullable('boolean'), default: false, description: 'true: answer as a text/event-stream of Responses events.' },
+        tools: { type: ['array', 'null'], maxItems: 128, items: schema('ResponseFunctionTool') },
+        tool_choice: {
+          description: '"auto" (default), "none", "required" (needs tools), or {"type":"function","name"}.',
+          oneOf: [{ type: 'string', enum: ['auto', 'none', 'required'] }, { type: 'object', required: ['type', 'name'], properties: { type: { const: 'function' }, name: { type: 'string' } } }, { type: 'null' }],
+        },
+        parallel_tool_calls: { type: nullable('boolean'), default: true, description: 'false: at most one call per answer.' },
+        text: { type: ['object', 'null'], properties: { format: schema('ResponseTextFormat'), verbosity: { type: 'string', description: 'Echoed, ignored.' } } },
+        metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, description: 'Stored and echoed.' },
+        user: { type: nullable('string'), maxLength: 256, description: 'Echoed (it does not name a session here).' },
+        background: { description: 'Only false: background responses are 400.', enum: [false, null] },
+        ...ignored,
+      },
+      examples: [{ model: modelIds[0] ?? null, instructions: 'Answer briefly.', input: 'Hello' }],
+    },
+
+    ResponseOutputMessage: {
+      type: 'object',
+      required: ['type', 'id', 'status', 'role', 'content'],
+      properties: {
+        type: { const: 'message' },
+        id: { type: 'string', pattern: '^msg_[0-9a-f]{48}$' },
+        status: { type: 'string', enum: ['in_progress', 'completed'] },
+        role: { const: 'assistant' },
+        content: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['type', 'text', 'annotations'],
+            properties: { type: { const: 'output_text' }, text: { type: 'string' }, annotations: { type: 'array', maxItems: 0, items: {} } },
+          },
+        },
+      },
+    },
+
+    ResponseFunctionCall: {
+      type: 'object',
+      required: ['type', 'id', 'call_id', 'name', 'arguments', 'status'],
+      properties: {
+        type: { const: 'function_call' },
+        id: { type: 'string', pattern: '^fc_[0-9a-f]{48}$' },
+        call_id: { type: 'string', description: 'call_…: what a function_call_output answers.' },
+        name: { type: 'string' },
+        arguments: { type: 'string', description: 'A JSON object as text, checked against the declared parameters.' },
+        status: { type: 'string', enum: ['in_progress', 'completed'] },
+      },
+    },
+
+    Response: {
+      type: 'object',
+      required: ['id', 'object', 'created_at', 'status', 'error', 'incomplete_details', 'model', 'output', 'usage', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'previous_response_id', 'store', 'metadata', 'temperature', 'top_p'],
+      description:
+        'A response. output holds the assistant message (unless the answer is only calls) and one function_call per call; output_text is added by the openai SDKs, not sent. The request fields are echoed.',
+      properties: {
+        id: { type: 'string', pattern: '^resp_[0-9a-f]{48}$' },
+        object: { const: 'response' },
+        created_at: { type: 'integer', description: 'Unix seconds.' },
+        completed_at: { type: nullable('integer'), description: 'Unix seconds; null until completed.' },
+        status: { type: 'string', enum: ['in_progress', 'completed', 'failed'] },
+        error: {
+          type: ['object', 'null'],
+          required: ['code', 'message'],
+          properties: { code: { type: 'string', description: 'The gateway\'s error code (or type).' }, message: { type: 'string' } },
+          description: 'Set on a failed response (stream only).',
+        },
+        incomplete_details: { type: 'null' },
+        model: { type: 'string', description: 'The model name as asked (an alias stays the alias).' },
+        output: { type: 'array', items: { oneOf: [schema('ResponseOutputMessage'), schema('ResponseFunctionCall')] } },
+        usage: {
+          type: ['object', 'null'],
+          required: ['input_tokens', 'input_tokens_details', 'output_tokens', 'output_tokens_details', 'total_tokens'],
+          description: 'An estimate (the site reports no token counts), as for chat completions; null until completed.',
+          properties: {
+            input_tokens: { type: 'integer', minimum: 0, description: 'For the prompt actually sent upstream.' },
+            input_tokens_details: { type: 'object', properties: { cached_tokens: { const: 0 } } },
+            output_tokens: { type: 'integer', minimum: 0 },
+            output_tokens_details: { type: 'object', properties: { reasoning_tokens: { const: 0 } } },
+            total_tokens: { type: 'integer', minimum: 0 },
+          },
+        },
+        instructions: { type: nullable('string') },
+        tools: { type: 'array', items: schema('ResponseFunctionTool') },
+        tool_choice: { oneOf: [{ type: 'string', enum: ['auto', 'none', 'required'] }, { type: 'object', required: ['type', 'name'] }] },
+        parallel_tool_calls: { type: 'boolean' },
+        text: { type: 'object', required: ['format'], properties: { format: schema('ResponseTextFormat') } },
+        previous_response_id: { type: nullable('string') },
+        store: { type: 'boolean' },
+        metadata: { type: 'object', additionalProperties: { type: 'string' } },
+        user: { type: nullable('string') },
+        temperature: { type: nullable('number'), description: 'Echoed, ignored.' },
+        top_p: { type: nullable('number'), description: 'Echoed, ignored.' },
+        max_output_tokens: { type: nullable('integer'), description: 'Echoed, ignored.' },
+        background: { const: false },
+        reasoning: { type: 'null' },
+        truncation: { const: 'disabled' },
+        access_programs: { type: 'null' },
+      },
+    },
+
+    ResponseStreamEvent: {
+      type: 'object',
+      required: ['type', 'sequence_number'],
+      description:
+        'One event of a Responses stream (its `event:` line repeats the type). In order: response.created and response.in_progress ' +
+        '(the response, in_progress, no output); per output item response.output_item.added, then for a message ' +
+        'response.content_part.added, response.output_text.delta pieces, response.output_text.done, response.content_part.done, ' +
+        'or for a call response.function_call_arguments.delta pieces and .done; response.output_item.done; then response.completed ' +
+        'with the whole response. After a failure: response.failed (status failed, error set), then error {code, message, param} (what the SDKs raise).',
+      properties: {
+        type: { type: 'string', enum: RESPONSE_EVENT_TYPES },
+        sequence_number: { type: 'integer', minimum: 0, description: '0, 1, 2, … in the order sent.' },
+        response: schema('Response'),
+        output_index: { type: 'integer', minimum: 0 },
+        item: { oneOf: [schema('ResponseOutputMessage'), schema('ResponseFunctionCall')] },
+        item_id: { type: 'string' },
+        content_index: { const: 0 },
+        part: { type: 'object' },
+        delta: { type: 'string' },
+        text: { type: 'string' },
+        arguments: { type: 'string' },
+        logprobs: { type: 'array', maxItems: 0, items: {} },
+        code: { type: 'string' },
+        message: { type: 'string' },
+        param: { type: nullable('string') },
+        request_id: { type: 'string' },
+      },
+    },
+
+    ResponseDeleted: {
+      type: 'object',
+      required: ['id', 'object', 'deleted'],
+      properties: { id: { type: 'string' }, object: { const: 'response.deleted' }, deleted: { const: true } },
+    },
+  };
+}
+
+function responsesPaths(): Record<string, PathItemObject> {
+  const requestId = ref('parameters', 'XRequestId');
+  const id = pathParam('id', 'The response id (resp_…).');
+  const notFound = errorResponse(`${code('response_not_found')}: no stored response with this id for this API key (expired, deleted, created with store: false, or another key's).`);
+  const storage = errorResponse(`${code('storage_unavailable')}: the gateway cannot use its database right now.`);
+  return {
+    '/v1/responses': {
+      post: {
+        tags: [TAG.openai],
+        operationId: 'createResponse',
+        summary: 'Create a model response (OpenAI Responses API)',
+        description:
+          'The same turn as chat completions (pool, failover, emulated tools, prompt budget), in the Responses API\'s shapes. The response is stored under its id (unless store: false) for GET, DELETE and previous_response_id. ' +
+          'With stream: true the answer is a text/event-stream of Responses events ("event: <type>" + "data: <json>" frames, ": keep-alive" comments while the site works). ' +
+          'A refusal known before the stream starts (a prompt that cannot fit, an unknown previous response, 429/503 from the pool) gets its status; a failure after the start is response.failed then an error event.',
+        security: API_KEY,
+        parameters: [requestId],
+        requestBody: { required: true, content: { 'application/json': { schema: schema('ResponsesRequest') } } },
+        responses: {
+          '200': {
+            description: 'The response object, or (stream: true) its events.',
+            headers: withRequestId({ 'X-Context-Dropped-Messages': ref('headers', 'XContextDroppedMessages') }),
+            content: {
+              'application/json': { schema: schema('Response') },
+              'text/event-stream': {
+                schema: { type: 'string', description: 'Frames "event: <type>\\ndata: <json>\\n\\n" (x-sse-data: a Responses event) and ": keep-alive\\n\\n" comments.' },
+                'x-sse-data': schema('ResponseStreamEvent'),
+                example:
+                  'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_…","object":"response","status":"in_progress","output":[],…},"sequence_number":0}\n\n' +
+                  'event: response.in_progress\ndata: {"type":"response.in_progress","response":{…},"sequence_number":1}\n\n' +
+                  ': keep-alive\n\n' +
+                  'event: response.output_item.added\ndata: {"type":"response.output_item.added","output_index":0,"item":{"type":"message","id":"msg_…","status":"in_progress","role":"assistant","content":[]},"sequence_number":2}\n\n' +
+                  'event: response.content_part.added\ndata: {"type":"response.content_part.added","item_id":"msg_…","output_index":0,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]},"sequence_number":3}\n\n' +
+                  'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_…","output_index":0,"content_index":0,"logprobs":[],"sequence_number":4,"delta":"Hello!"}\n\n' +
+                  '… response.output_text.done, response.content_part.done, response.output_item.done …\n\n' +
+                  'event: response.completed\ndata: {"type":"response.completed","response":{…,"status":"completed","output":[…],"usage":{…}},"sequence_number":8}\n\n',
+              },
+            },
+          },
+          '400': ERR.badRequest,
+          '401': ERR.unauthorized,
+          '404': errorResponse(`${code('previous_response_not_found')} (param previous_response_id: not a stored response of this key) or ${code('model_not_found')}.`),
+          '413': ERR.tooLarge,
+          '429': ERR.rateLimited,
+          '431': ERR.headersTooLarge,
+          '500': ERR.internal,
+          '502': ERR.badGateway,
+          '503': ERR.unavailable,
+          '504': ERR.timeout,
+        },
+      },
+    },
+
+    '/v1/responses/{id}': {
+      get: {
+        tags: [TAG.openai],
+        operationId: 'retrieveResponse',
+        summary: 'A stored response',
+        description: 'Only responses of the calling API key. With ?stream=true its events are sent again (what the SDKs\' responses.stream({response_id}) reads).',
+        security: API_KEY,
+        parameters: [
+          id,
+          { name: 'stream', in: 'query', required: false, description: 'true: the stored response as its event stream.', schema: { type: 'boolean', default: false } },
+          requestId,
+        ],
+        responses: {
+          '200': {
+            description: 'The response as it was answered.',
+            headers: withRequestId(),
+            content: {
+              'application/json': { schema: schema('Response') },
+              'text/event-stream': { schema: { type: 'string' }, 'x-sse-data': schema('ResponseStreamEvent') },
+            },
+          },
+          '401': ERR.unauthorized,
+          '404': notFound,
+          '503': storage,
+        },
+      },
+      delete: {
+        tags: [TAG.openai],
+        operationId: 'deleteResponse',
+        summary: 'Delete a stored response',
+        description: 'Only responses of the calling API key. Responses that continued it keep their own copy of the history.',
+        security: API_KEY,
+        parameters: [id, requestId],
+        responses: {
+          '200': json(schema('ResponseDeleted'), 'Deleted.'),
+          '401': ERR.unauthorized,
+          '404': notFound,
+          '503': storage,
+        },
+      },
+    },
   };
 }

@@ -13,6 +13,7 @@ import { readJsonBody } from '../read-body.ts';
 import { chatCompletions } from './chat-route.ts';
 import type { ModelCatalog } from '../../conversation/model-catalog.ts';
 import { modelResponses } from './models-route.ts';
+import { responsesRoutes } from './responses-route.ts';
 import { deleteSession } from './sessions-route.ts';
 
 export interface OpenAIRouteDeps {
@@ -30,6 +31,7 @@ export const openaiRoutes = (deps: OpenAIRouteDeps) => {
   const checkClient = createClientCheck(deps.apiKeys);
   const models = modelResponses(deps.models);
   const chat = chatCompletions(deps);
+  const responses = responsesRoutes(deps);
   return (app: GatewayApp) =>
     app.use(bearer()).guard({ parse: 'none' }, (api) =>
       api
@@ -44,11 +46,17 @@ export const openaiRoutes = (deps: OpenAIRouteDeps) => {
         .get('/models/:id', ({ params }) => models.one(params.id))
         .delete('/v1/sessions/:id', ({ params, caller }) => deleteSession(deps.sessions, caller, params.id))
         .delete('/sessions/:id', ({ params, caller }) => deleteSession(deps.sessions, caller, params.id))
+        .get('/v1/responses/:id', ({ params, caller, request }) => responses.retrieve(caller, params.id, request))
+        .get('/responses/:id', ({ params, caller, request }) => responses.retrieve(caller, params.id, request))
+        .delete('/v1/responses/:id', ({ params, caller }) => responses.remove(caller, params.id))
+        .delete('/responses/:id', ({ params, caller }) => responses.remove(caller, params.id))
         .guard({}, (withBody) =>
           withBody
             .resolve(async ({ request }) => ({ body: await readJsonBody(request, deps.maxBodyBytes) }))
             .post('/v1/chat/completions', chat)
-            .post('/chat/completions', chat),
+            .post('/chat/completions', chat)
+            .post('/v1/responses', responses.create)
+            .post('/responses', responses.create),
         ),
     );
 };

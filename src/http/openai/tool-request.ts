@@ -21,7 +21,7 @@ export function readTurnShape(b: Body): TurnShape {
   return { tools, toolChoice, parallelToolCalls: parallel !== false, format: readFormat(b.response_format), stop: [] };
 }
 
-function readTools(value: unknown, param: string, wrapped: boolean): ToolSpec[] {
+export function readTools(value: unknown, param: string, wrapped: boolean): ToolSpec[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalidRequest(`"${param}" must be an array of ${wrapped ? 'tools' : 'functions'}.`, param);
   if (value.length > MAX_TOOLS) throw invalidRequest(`"${param}" has ${value.length} entries; at most ${MAX_TOOLS} are accepted.`, param);

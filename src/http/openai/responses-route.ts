@@ -1,0 +1,145 @@
+// POST /v1/responses (OpenAI's Responses API) on the same turn as chat completions: the body
+// becomes a TurnRequest whose conversation is the stored response it continues (if any) and
+// which is stored as a response itself (unless store is false); the answer goes back as one
+// response object or as the Responses event stream. GET and DELETE /v1/responses/{id} serve
+// and remove stored responses, for their owner only. A stream's headers leave before the turn
+// is served: what can be refused now (a prompt that cannot fit, an unknown previous response,
+// a pool that admits nobody) is refused with a real status first.
+
+import type { Server } from 'bun';
+import type { Turn, TurnService } from '../../chat/turn-service.ts';
+import type { ModelCatalog } from '../../conversation/model-catalog.ts';
+import { ClientGoneError, clientText, GatewayError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { SessionService } from '../../sessions/session-service.ts';
+import { CORS_HEADERS } from '../cors.ts';
+import { errorOutcome } from '../error-catalog.ts';
+import { CLIENT_CLOSED, type RequestTrace } from '../request-trace.ts';
+import { jsonResponse } from '../responses.ts';
+import {
+  completedResponse,
+  failedResponse,
+  inProgressResponse,
+  newResponseMeta,
+  responseDeleted,
+  type AnsweredTurn,
+  type ResponseObject,
+} from './responses-object.ts';
+import { parseResponsesRequest } from './responses-request.ts';
+import { responsesStream } from './responses-stream.ts';
+import { SSE_HEADERS } from './sse.ts';
+
+export interface ResponsesRouteOptions {
+  turns: TurnService;
+  models: ModelCatalog;
+  sessions: SessionService;
+  keepAliveIntervalMs: number;
+  log: Logger;
+}
+
+export interface ResponsesContext {
+  body: unknown;
+  caller: string;
+  trace: RequestTrace;
+  request: Request;
+  server: Server<unknown> | null;
+}
+
+/** The prompt builder names "messages"; on this surface the field is "input". */
+function forInput(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.param !== 'messages') return error;
+  return new GatewayError(error.errorCode, error.message, { param: 'input', retryAfterSeconds: error.retryAfterSeconds });
+}
+
+const responseNotFound = (id: string) =>
+  new GatewayError(
+    'response_not_found',
+    `No stored response ${clientText(id)} for this API key (it expired, was deleted, was created with store: false, or belongs to another key).`,
+  );
+
+export function responsesRoutes(options: ResponsesRouteOptions) {
+  const { turns, sessions, log } = options;
+
+  const create = async ({ body, caller, trace, request, server }: ResponsesContext): Promise<Response> => {
+    const parsed = parseResponsesRequest(body, options.models);
+    trace.model = parsed.model.id;
+    trace.stream = parsed.stream;
+    const meta = newResponseMeta(parsed.reportedModel, parsed.echo);
+    // Made once per answer: the stored copy, the JSON answer and the stream's events share the item ids.
+    let completed: ResponseObject | undefined;
+    const complete = (answer: AnsweredTurn) => (completed ??= completedResponse(meta, answer));
+    let turn: Turn;
+    try {
+      turn = turns.start({
+        caller,
+        model: parsed.model,
+        messages: parsed.input,
+        sessionName: null,
+        shape: parsed.shape,
+        response: {
+          id: meta.id,
+          previousId: parsed.previousResponseId,
+          store: parsed.store,
+          instructions: parsed.instructions === null ? [] : [{ role: 'system', content: parsed.instructions }],
+          payload: (answer) => JSON.stringify(complete(answer)),
+        },
+      });
+    } catch (error) {
+      throw forInput(error);
+    }
+    trace.turn = turn.report;
+    const dropped = { 'X-Context-Dropped-Messages': String(turn.ownPrompt.droppedMessages) };
+
+    if (!parsed.stream) {
+      // The answer can take longer than the server's idle timeout; the turn's deadline bounds it instead.
+      server?.timeout(request, 0);
+      const answer = await turn.run(request.signal).catch((error: unknown) => Promise.reject(forInput(error)));
+      trace.contentStarted();
+      return jsonResponse(complete(answer), 200, dropped);
+    }
+
+    const refusal = turns.admissionError();
+    if (refusal) throw refusal;
+    let bodyWritten!: () => void;
+    trace.body = new Promise((resolve) => (bodyWritten = resolve));
+    const stream = responsesStream({
+      started: inProgressResponse(meta),
+      keepAliveIntervalMs: options.keepAliveIntervalMs,
+      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal])).then(complete, (error: unknown) => Promise.reject(forInput(error))),
+      failed: (error) => failedResponse(meta, error),
+      requestId: trace.id,
+      onError: (error) => log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),
+      onContent: () => trace.contentStarted(),
+      onEnd: (failure) => {
+        if (failure) trace.failure = failure instanceof ClientGoneError ? CLIENT_CLOSED : errorOutcome(failure);
+        bodyWritten();
+      },
+    });
+    return new Response(stream, { headers: { ...CORS_HEADERS, ...SSE_HEADERS, ...dropped } });
+  };
+
+  /** GET /v1/responses/{id}: the stored object; with ?stream=true its events again (what the SDK's responses.stream({response_id}) reads). */
+  const retrieve = (caller: string, id: string, request: Request): Response => {
+    const payload = sessions.responsePayload(caller, id);
+    if (payload === null) throw responseNotFound(id);
+    if (new URL(request.url).searchParams.get('stream') !== 'true') {
+      return new Response(payload, { headers: { ...CORS_HEADERS, 'Content-Type': 'application/json' } });
+    }
+    const stored = JSON.parse(payload) as ResponseObject;
+    const stream = responsesStream({
+      started: { ...stored, status: 'in_progress', output: [], usage: null, completed_at: null },
+      keepAliveIntervalMs: options.keepAliveIntervalMs,
+      answer: () => Promise.resolve(stored),
+      failed: (error) => ({ ...stored, status: 'failed', output: [], error: { code: errorOutcome(error), message: error.message } }),
+    });
+    return new Response(stream, { headers: { ...CORS_HEADERS, ...SSE_HEADERS } });
+  };
+
+  /** DELETE /v1/responses/{id} */
+  const remove = (caller: string, id: string): Response => {
+    if (!sessions.deleteResponse(caller, id)) throw responseNotFound(id);
+    return jsonResponse(responseDeleted(id));
+  };
+
+  return { create, retrieve, remove };
+}
