@@ -2,7 +2,9 @@
 //  1. picking cost per request with 10 and 1000 identities (pickIdentity alone, and a
 //     full acquire + release round trip);
 //  2. a chaos run through the real gateway and emulator: 5 identities, one always
-//     rate-limited, one challenged, 5 % transient faults on the rest, nonces expiring.
+//     rate-limited, one challenged, 5 % transient faults on the rest, nonces expiring;
+//  3. an outlier run (issue 14): 5 identities, one failing 30 % of its calls; upstream calls
+//     per client success (failover retries count) and how much traffic the failing one keeps.
 
 import { parseCommandLine } from '../../src/config.ts';
 import { startEmulator, type ReceivedMessage } from '../../emulator/emulator.ts';
@@ -70,6 +72,8 @@ export interface ChaosResult {
   callsHittingCooling: number;
   /** Emulator-side: arrivals within a 429's Retry-After (includes calls already in flight when the 429 was sent). */
   callsArrivingInCooldownWindow: number;
+  /** Ejections by outlier detection (5 % faults everywhere should be none). */
+  outlierEjections: string[];
   share: Record<string, number>;
   outcomes: Record<string, number>;
 }
@@ -95,7 +99,9 @@ export async function benchChaos(durationS = 15, concurrency = 8): Promise<Chaos
   const gateway = await startGateway(cmd.config, silentLogger);
   // Exact count from the scheduler's side: picks of an identity while it was cooling.
   let picksWhileCooling = 0;
+  const outlierEjections: string[] = [];
   gateway.pool.onEvent((event) => {
+    if (event.type === 'state' && event.to === 'ejected' && event.reason.startsWith('outlier:')) outlierEjections.push(event.id);
     if (event.type !== 'picked' || event.probe) return;
     const state = gateway.pool.list().find((m) => m.id === event.id)?.health.state;
     if (state?.kind === 'cooling' && Date.now() < state.until) picksWhileCooling++;
@@ -139,8 +145,84 @@ export async function benchChaos(durationS = 15, concurrency = 8): Promise<Chaos
     callsPerSuccessExclNonce: (received.length - staleNonceCalls) / Math.max(1, successes),
     callsHittingCooling: picksWhileCooling,
     callsArrivingInCooldownWindow: callsDuringCooldown(received, retryAfterS * 1000),
+    outlierEjections,
     share,
     outcomes,
+  };
+}
+
+export interface OutlierChaosResult {
+  durationS: number;
+  requests: number;
+  successes: number;
+  upstreamMessageCalls: number;
+  /** Every upstream message call (failover retries included) per client success. */
+  callsPerSuccess: number;
+  /** The failing identity's share of upstream calls (a fair share is 1/5). */
+  flakyShare: number;
+  flakyFailures: number;
+  outlierEjections: number;
+  /** Time the failing identity spent ejected by outlier detection, as a share of the run. */
+  flakyEjectedShare: number;
+}
+
+export async function benchOutlierChaos(durationS = 15, concurrency = 8): Promise<OutlierChaosResult> {
+  const flaky = 'flaky';
+  const ids = ['good-1', 'good-2', 'good-3', 'good-4', flaky];
+  const emulator = startEmulator({ latencyMs: 20, seed: 42, faults: [{ kind: 'server_error', identity: flaky, probability: 0.3 }] });
+  const dir = mkdtempSync(join(tmpdir(), 'kimi-gw-outlier-'));
+  const accountsFile = join(dir, 'accounts.json');
+  writeFileSync(accountsFile, JSON.stringify({ defaults: { maxConcurrent: 4 }, identities: ids.map((id) => ({ id, cookies: `kimi_visitor=${id}` })) }));
+  const cmd = parseCommandLine(['--port', '0', '--upstream', emulator.url], { API_KEYS: 'bench', HOST: '127.0.0.1', ACCOUNTS_FILE: accountsFile, DB_PATH: join(dir, 'gw.sqlite') });
+  if (cmd.kind !== 'run') throw new Error('config');
+  const gateway = await startGateway(cmd.config, silentLogger);
+  let outlierEjections = 0;
+  let ejectedSince: number | null = null;
+  let ejectedMs = 0;
+  gateway.pool.onEvent((event) => {
+    if (event.type !== 'state' || event.id !== flaky) return;
+    if (event.to === 'ejected' && event.reason.startsWith('outlier:')) {
+      outlierEjections++;
+      ejectedSince = performance.now();
+    } else if (ejectedSince !== null && event.to !== 'ejected') {
+      ejectedMs += performance.now() - ejectedSince;
+      ejectedSince = null;
+    }
+  });
+  const url = `${gateway.url}/v1/chat/completions`;
+  const headers = { authorization: 'Bearer bench', 'content-type': 'application/json' };
+  let requests = 0;
+  let successes = 0;
+  const start = performance.now();
+  const end = start + durationS * 1000;
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, w) => {
+        for (let i = 0; performance.now() < end; i++) {
+          const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ messages: [{ role: 'user', content: `outlier ${w}-${i}` }] }) });
+          await res.arrayBuffer();
+          requests++;
+          if (res.status === 200) successes++;
+        }
+      }),
+    );
+  } finally {
+    if (ejectedSince !== null) ejectedMs += performance.now() - ejectedSince;
+    await gateway.stop();
+    await emulator.stop();
+  }
+  const received = emulator.received;
+  const toFlaky = received.filter((r) => r.identity === flaky);
+  return {
+    durationS,
+    requests,
+    successes,
+    upstreamMessageCalls: received.length,
+    callsPerSuccess: received.length / Math.max(1, successes),
+    flakyShare: toFlaky.length / Math.max(1, received.length),
+    flakyFailures: toFlaky.filter((r) => r.outcome !== 'ok').length,
+    outlierEjections,
+    flakyEjectedShare: ejectedMs / (performance.now() - start),
   };
 }
 
@@ -156,7 +238,7 @@ function callsDuringCooldown(received: readonly ReceivedMessage[], retryAfterMs:
   return hits;
 }
 
-export function printPoolResults(pick: PickCost[], chaos: ChaosResult): void {
+export function printPoolResults(pick: PickCost[], chaos: ChaosResult, outliers: OutlierChaosResult): void {
   console.log('\n== identity pool: picking cost ==');
   for (const p of pick) {
     console.log(`  ${String(p.identities).padStart(5)} identities: pickIdentity ${p.pickNs.toFixed(0)} ns, acquire+release ${p.acquireReleaseNs.toFixed(0)} ns`);
@@ -166,8 +248,13 @@ export function printPoolResults(pick: PickCost[], chaos: ChaosResult): void {
   console.log(`  upstream calls per success   ${chaos.callsPerSuccessExclNonce.toFixed(4)} (excluding ${chaos.staleNonceCalls} stale-nonce calls; target ≤ 1.05)`);
   console.log(`  page fetches (nonce)         ${chaos.pageFetches}`);
   console.log(`  calls hitting a cooling id   ${chaos.callsHittingCooling} picked while cooling (target 0); ${chaos.callsArrivingInCooldownWindow} arrived inside a Retry-After window (in flight before the 429 was known)`);
+  console.log(`  outlier ejections            ${chaos.outlierEjections.length === 0 ? 'none' : chaos.outlierEjections.join(', ')}`);
   console.log(`  share of successes           ${Object.entries(chaos.share).map(([id, s]) => `${id} ${(s * 100).toFixed(1)} %`).join(', ')}`);
   console.log(`  upstream outcomes            ${JSON.stringify(chaos.outcomes)}`);
+  console.log(`\n== identity pool: outlier run (${outliers.durationS} s, 5 identities: 1 failing 30 % of its calls) ==`);
+  console.log(`  client success rate          ${((outliers.successes / Math.max(1, outliers.requests)) * 100).toFixed(2)} % (${outliers.successes}/${outliers.requests})`);
+  console.log(`  upstream calls per success   ${outliers.callsPerSuccess.toFixed(4)} (all ${outliers.upstreamMessageCalls} calls, failover retries included; target ≤ 1.05)`);
+  console.log(`  failing identity             ${(outliers.flakyShare * 100).toFixed(2)} % of calls (fair share 20 %), ${outliers.flakyFailures} failed; ${outliers.outlierEjections} outlier ejection(s), out ${(outliers.flakyEjectedShare * 100).toFixed(0)} % of the run`);
 }
 
 /** The `pool` section of `bun run bench`. */
@@ -178,7 +265,9 @@ export async function runPoolBench(ctx: import('./types.ts').BenchContext): Prom
   const seconds = ctx.options.durationS ?? (ctx.options.quick ? 5 : 15);
   ctx.progress(`[pool] chaos run (${seconds} s)`);
   const chaos = await benchChaos(seconds);
-  printPoolResults(pick, chaos);
+  ctx.progress(`[pool] outlier run (${seconds} s)`);
+  const outliers = await benchOutlierChaos(seconds);
+  printPoolResults(pick, chaos, outliers);
   await mkdir(ctx.options.outDir, { recursive: true });
-  await Bun.write(join(ctx.options.outDir, 'pool.json'), JSON.stringify({ pick, chaos }, null, 2));
+  await Bun.write(join(ctx.options.outDir, 'pool.json'), JSON.stringify({ pick, chaos, outliers }, null, 2));
 }

@@ -16,8 +16,10 @@ export class AccountsFileError extends Error {
   }
 }
 
-const IDENTITY_FIELDS = new Set(['id', 'cookies', 'userAgent', 'proxy', 'weight', 'maxConcurrent', 'rpm', 'enabled']);
-const DEFAULT_FIELDS = new Set(['weight', 'maxConcurrent', 'rpm', 'enabled', 'userAgent']);
+const IDENTITY_FIELDS = new Set(['id', 'cookies', 'userAgent', 'proxy', 'weight', 'maxConcurrent', 'rpm', 'enabled', 'minIntervalMs', 'jitterMs']);
+const DEFAULT_FIELDS = new Set(['weight', 'maxConcurrent', 'rpm', 'enabled', 'userAgent', 'minIntervalMs', 'jitterMs']);
+/** Pacing gaps beyond an hour are a typo (seconds for milliseconds' sake), not a plan. */
+const PACING = { min: 0, max: 3_600_000, integer: true };
 /** Keys starting with these are documentation (accounts.example.json uses "_comment"). */
 const isCommentKey = (key: string) => key.startsWith('_') || key.startsWith('$');
 /** C0 controls (CR, LF, TAB, NUL…) and DEL. */
@@ -74,6 +76,8 @@ export function parseAccounts(json: unknown, source: string): IdentityConfig[] {
       maxConcurrent: readNumber(e.maxConcurrent, `${where}: "maxConcurrent"`, defaults.maxConcurrent, { min: 1, integer: true }, fail),
       rpm: readNumber(e.rpm, `${where}: "rpm"`, defaults.rpm, { min: 0, integer: true }, fail),
       enabled: readBoolean(e.enabled, `${where}: "enabled"`, defaults.enabled, fail),
+      minIntervalMs: readNumber(e.minIntervalMs, `${where}: "minIntervalMs"`, defaults.minIntervalMs, PACING, fail),
+      jitterMs: readNumber(e.jitterMs, `${where}: "jitterMs"`, defaults.jitterMs, PACING, fail),
     };
     const cookies = readString(e.cookies, `${where}: "cookies"`, fail);
     if (cookies !== undefined) {
@@ -101,14 +105,18 @@ function readDefaults(value: unknown, fail: Fail) {
     maxConcurrent: readNumber(v.maxConcurrent, '"defaults.maxConcurrent"', d.maxConcurrent, { min: 1, integer: true }, fail),
     rpm: readNumber(v.rpm, '"defaults.rpm"', d.rpm, { min: 0, integer: true }, fail),
     enabled: readBoolean(v.enabled, '"defaults.enabled"', d.enabled, fail),
+    minIntervalMs: readNumber(v.minIntervalMs, '"defaults.minIntervalMs"', d.minIntervalMs, PACING, fail),
+    jitterMs: readNumber(v.jitterMs, '"defaults.jitterMs"', d.jitterMs, PACING, fail),
     userAgent: readString(v.userAgent, '"defaults.userAgent"', fail),
   };
 }
 
-function readNumber(value: unknown, what: string, fallback: number, rule: { min: number; integer: boolean }, fail: Fail): number {
+function readNumber(value: unknown, what: string, fallback: number, rule: { min: number; max?: number; integer: boolean }, fail: Fail): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || (rule.integer && !Number.isInteger(value))) {
-    return fail(what, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min} (got ${JSON.stringify(value)})`);
+  const max = rule.max ?? Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || value > max || (rule.integer && !Number.isInteger(value))) {
+    const range = Number.isFinite(max) ? `from ${rule.min} to ${max}` : `≥ ${rule.min}`;
+    return fail(what, `must be ${rule.integer ? 'a whole number' : 'a number'} ${range} (got ${JSON.stringify(value)})`);
   }
   return value;
 }

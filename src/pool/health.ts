@@ -1,8 +1,11 @@
 // One identity's health: exactly one state, with its reason and the time it was
 // entered. Outcomes move it: rate limits cool it (never shortening a cooldown), a
 // challenge takes it out until an operator acts or a long cooldown ends, repeated
-// transient faults eject it for a growing time; challenged and ejected identities come
-// back through one probe request (a cooled one too: the site may still be limiting it).
+// transient faults eject it for a growing time, and so does outlier detection (outliers.ts,
+// through ejectOutlier); challenged and ejected identities come back through one probe
+// request (a cooled one too: the site may still be limiting it). The answer of a call that
+// started before the current state began says nothing about it: it neither lifts the state
+// nor counts as the probe.
 // No state outlasts its policy bound (holdLimitMs), not even one restored from an old file.
 // Pure logic on an injected clock; serialisable.
 
@@ -13,7 +16,8 @@ export type HealthState =
   | { kind: 'ready'; since: number; reason: string }
   | { kind: 'cooling'; since: number; until: number; reason: string }
   | { kind: 'challenged'; since: number; until: number; reason: string }
-  | { kind: 'ejected'; since: number; until: number; reason: string }
+  /** `outlier`: ejected by outlier detection (counted against its cap), not by faults in a row. */
+  | { kind: 'ejected'; since: number; until: number; reason: string; outlier?: true }
   | { kind: 'disabled'; since: number; reason: string };
 
 export type HealthKind = HealthState['kind'];
@@ -59,6 +63,8 @@ export interface HealthSnapshot {
   consecutiveFaults: number;
   rateLimitStreak: number;
   ejections: number;
+  /** When the last ejection ended (its until); absent in files of older gateways. */
+  lastEjectionEnd?: number;
 }
 
 export class IdentityHealth {
@@ -66,7 +72,8 @@ export class IdentityHealth {
   private consecutiveFaults = 0;
   private rateLimitStreak = 0;
   private ejections = 0;
-  private lastEjectedAt = -Infinity;
+  /** The end of the last ejection: the healthy spell that resets growth counts from here. */
+  private lastEjectionEnd = -Infinity;
   /** A probe request is out: nobody else may use a challenged/ejected identity meanwhile. */
   probing = false;
 
@@ -76,11 +83,15 @@ export class IdentityHealth {
       this.consecutiveFaults = snapshot.consecutiveFaults;
       this.rateLimitStreak = snapshot.rateLimitStreak;
       this.ejections = snapshot.ejections;
+      if (typeof snapshot.lastEjectionEnd === 'number') this.lastEjectionEnd = snapshot.lastEjectionEnd;
     }
   }
 
   snapshot(): HealthSnapshot {
-    return { state: this.state, consecutiveFaults: this.consecutiveFaults, rateLimitStreak: this.rateLimitStreak, ejections: this.ejections };
+    const { state, consecutiveFaults, rateLimitStreak, ejections } = this;
+    const snapshot: HealthSnapshot = { state, consecutiveFaults, rateLimitStreak, ejections };
+    if (Number.isFinite(this.lastEjectionEnd)) snapshot.lastEjectionEnd = this.lastEjectionEnd;
+    return snapshot;
   }
 
   /**
@@ -115,15 +126,19 @@ export class IdentityHealth {
     return Math.max(now, s.until);
   }
 
-  /** Applies an attempt's result; returns true when the state kind changed. */
-  record(event: HealthEvent, now: number): boolean {
+  /**
+   * Applies the result of an attempt that started at `startedAt`; returns true when the
+   * state kind changed.
+   */
+  record(event: HealthEvent, now: number, startedAt = now): boolean {
     const before = this.state.kind;
     this.probing = false;
     if (this.state.kind === 'disabled') return false;
+    if ((event.kind === 'success' || event.kind === 'fault') && this.predates(startedAt)) return false;
     switch (event.kind) {
       case 'success':
-        // Ejection times grow only while faults keep recurring; a long healthy spell resets them.
-        if (now - this.lastEjectedAt > this.policy.ejectMaxMs) this.ejections = 0;
+        // Ejection times grow only while faults keep recurring; a healthy spell longer than the longest ejection resets them.
+        if (now - this.lastEjectionEnd > this.policy.ejectMaxMs) this.ejections = 0;
         this.consecutiveFaults = 0;
         this.rateLimitStreak = 0;
         if (before !== 'ready') this.state = { kind: 'ready', since: now, reason: `recovered from ${before}` };
@@ -144,15 +159,35 @@ export class IdentityHealth {
         this.consecutiveFaults++;
         const wasProbe = before === 'ejected';
         if (wasProbe || this.consecutiveFaults >= this.policy.ejectAfter) {
-          const duration = Math.min(this.policy.ejectMaxMs, this.policy.ejectBaseMs * 2 ** this.ejections);
-          this.ejections++;
-          this.lastEjectedAt = now;
-          this.state = { kind: 'ejected', since: now, until: now + duration, reason: `${this.consecutiveFaults} faults in a row, last: ${event.detail}` };
+          this.eject(`${this.consecutiveFaults} faults in a row, last: ${event.detail}`, now, false);
         }
         break;
       }
     }
     return this.state.kind !== before;
+  }
+
+  /** Outlier detection's verdict: ejected like after faults (the same growing time, then one probe). */
+  ejectOutlier(reason: string, now: number): void {
+    this.eject(reason, now, true);
+  }
+
+  /** Whether the state is an ejection by outlier detection. */
+  get outlierEjected(): boolean {
+    return this.state.kind === 'ejected' && this.state.outlier === true;
+  }
+
+  private eject(reason: string, now: number, outlier: boolean): void {
+    const duration = Math.min(this.policy.ejectMaxMs, this.policy.ejectBaseMs * 2 ** this.ejections);
+    this.ejections++;
+    this.lastEjectionEnd = now + duration;
+    this.state = { kind: 'ejected', since: now, until: now + duration, reason, ...(outlier ? { outlier: true as const } : {}) };
+  }
+
+  /** A call that started before a cooling, challenged or ejected state began: its answer predates the state. */
+  private predates(startedAt: number): boolean {
+    const { kind, since } = this.state;
+    return startedAt < since && (kind === 'cooling' || kind === 'challenged' || kind === 'ejected');
   }
 
   /** The longest a state may last: its policy's bound (ready and disabled have no end). */

@@ -1,7 +1,9 @@
 // IdentityPool: hands out identities for requests and learns from how they went.
-// acquire() picks the healthiest eligible identity or waits in a bounded first-come
-// queue; release() feeds the outcome back into health, limits and load, persists state
-// changes and wakes waiters. Reload keeps identities by id with their state.
+// acquire() picks the healthiest eligible identity (ready, within its limits, its pacing
+// slot open) or waits in a bounded first-come queue for whichever identity frees up
+// first; release() feeds the outcome back into health, limits, load and outlier
+// detection, persists state changes and wakes waiters. Reload keeps identities by id with
+// their state.
 
 import { ClientGoneError, type GatewayError } from '../errors.ts';
 import type { IdentityStateRepo } from '../store/identity-state-repo.ts';
@@ -10,6 +12,8 @@ import { IdentityHealth, type HealthEvent, type HealthPolicy } from './health.ts
 import { sameTransport, transportOf, type IdentityConfig } from './identity-config.ts';
 import { pickIdentity, WeightedMembers } from './pick-identity.ts';
 import type { PoolListener } from './pool-events.ts';
+import { DEFAULT_OUTLIER_POLICY, judgeOutlier, mayEjectOutlier, type OutlierPolicy } from './outliers.ts';
+import { afterStart } from './pacing.ts';
 import { noIdentityError } from './pool-errors.ts';
 import { PoolMember } from './pool-member.ts';
 import { restoreMember, snapshotForStore, type IdentityStates } from './pool-persistence.ts';
@@ -29,8 +33,11 @@ export interface PoolOptions<S> {
   policy: HealthPolicy;
   queueMax: number;
   queueTimeoutMs: number;
+  /** Success-rate outlier detection; null turns it off. Default DEFAULT_OUTLIER_POLICY. */
+  outliers?: OutlierPolicy | null;
   repo?: IdentityStateRepo;
   now?: () => number;
+  /** Picking draws and pacing jitter. */
   random?: () => number;
   timers?: PoolTimers;
 }
@@ -44,7 +51,13 @@ export interface AcquireOptions {
 
 export interface Lease<S> {
   member: PoolMember<S>;
-  /** Takes one more call from the identity's rpm budget (e.g. a retry after a refresh); false if none is left. */
+  /** When the lease was handed out: its call's answer is judged against the state at that time. */
+  startedAt: number;
+  /**
+   * Takes one more call from the identity's rpm budget (e.g. a retry after a refresh); false if
+   * none is left. It counts as a start for pacing (it reaches the site): the next call waits a
+   * full gap from it. It is not held back by pacing itself: it completes the same attempt.
+   */
   takeExtraCall(): boolean;
 }
 
@@ -73,11 +86,13 @@ export class IdentityPool<S = unknown> {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly timers: PoolTimers;
+  private readonly outliers: OutlierPolicy | null;
 
   constructor(private readonly options: PoolOptions<S>) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.timers = options.timers ?? REAL_TIMERS;
+    this.outliers = options.outliers === undefined ? DEFAULT_OUTLIER_POLICY : options.outliers;
     this.setMembers(options.identities.map((c) => this.createMember(c)));
   }
 
@@ -143,7 +158,10 @@ export class IdentityPool<S = unknown> {
     const event = healthEvent(info);
     if (event) member.load.observeResult(event.kind !== 'success', now);
     const before = member.health.state.kind;
-    const changed = event ? member.health.record(event, now) : false;
+    let changed = event ? member.health.record(event, now, lease.startedAt) : false;
+    // Per attempt, the events that count against health; a 429 is the site's pacing, not a sick identity.
+    if (event && event.kind !== 'rate_limited') member.recent.record(event.kind !== 'success', now, lease.startedAt);
+    if (event?.kind === 'fault' && member.health.state.kind === 'ready') changed = this.ejectIfOutlier(member, now) || changed;
     this.emit({ type: 'outcome', id: member.id, kind: outcome.kind, latencyMs: info.latencyMs });
     if (changed) this.emit({ type: 'state', id: member.id, from: before, to: member.health.state.kind, reason: member.health.state.reason });
     this.persist(member, changed);
@@ -165,7 +183,10 @@ export class IdentityPool<S = unknown> {
   }
 
   enable(id: string, reason = 'enabled by operator'): boolean {
-    return this.operate(id, (m, now) => m.health.enable(reason, now));
+    return this.operate(id, (m, now) => {
+      m.health.enable(reason, now);
+      m.recent.clear(now);
+    });
   }
 
   /** Applies a new account list: ids kept keep their state, new ones join, removed ones drain. */
@@ -216,17 +237,49 @@ export class IdentityPool<S = unknown> {
     const probe = member.health.needsProbe(now);
     if (probe) member.health.probing = true;
     member.inFlight++;
-    member.window.record(now);
+    this.recordStart(member, now);
     this.emit({ type: 'picked', id: member.id, probe, waitedMs });
     return {
       member,
+      startedAt: now,
       takeExtraCall: () => {
         const t = this.now();
         if (!member.window.hasRoom(t)) return false;
-        member.window.record(t);
+        this.recordStart(member, t);
         return true;
       },
     };
+  }
+
+  /** A call to the site starts: it takes from the rpm budget and opens the next pacing gap. */
+  private recordStart(member: PoolMember<S>, now: number): void {
+    member.window.record(now);
+    member.pacing = afterStart(member.config, now, this.random);
+  }
+
+  /**
+   * After a fault of a ready identity: eject it if its success rate is far below its peers',
+   * within the cap. True when it was ejected.
+   */
+  private ejectIfOutlier(member: PoolMember<S>, now: number): boolean {
+    const policy = this.outliers;
+    if (!policy) return false;
+    const live = this.members.filter((m) => !m.removed && m.health.state.kind !== 'disabled');
+    const verdict = judgeOutlier(
+      { id: member.id, ...member.recent.counts(now) },
+      live.map((m) => ({ id: m.id, ...m.recent.counts(now) })),
+      policy,
+    );
+    if (!verdict.outlier) return false;
+    const room = {
+      live: live.length,
+      outlierEjected: live.filter((m) => m.health.outlierEjected).length,
+      otherReady: live.filter((m) => m !== member && m.health.state.kind === 'ready').length,
+    };
+    if (!mayEjectOutlier(room, policy)) return false;
+    member.health.ejectOutlier(verdict.reason, now);
+    member.recent.clear(now);
+    return true;
   }
 
   /** Could any identity outside `exclude` serve at some point without an operator? */
@@ -324,7 +377,7 @@ export class IdentityPool<S = unknown> {
   private createMember(config: IdentityConfig): PoolMember<S> {
     const now = this.now();
     const stored = this.options.repo?.load(config.id) ?? null;
-    const member = restoreMember(config, stored, this.options.states, this.options.policy, now);
+    const member = restoreMember(config, stored, this.options.states, this.options.policy, now, this.outliers?.windowMs);
     if (!config.enabled && member.health.state.kind !== 'disabled') member.health.disable('disabled in the account file', now);
     return member;
   }

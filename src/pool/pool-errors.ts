@@ -1,5 +1,5 @@
 // Why no identity could take a request: identities_busy with the soonest recovery when
-// identities are only cooling or busy, no_identity_available when none can serve at all.
+// identities are only cooling, busy or pacing, no_identity_available when none can serve at all.
 
 import { GatewayError } from '../errors.ts';
 import { retryAfterSeconds } from '../providers/retry-after.ts';
@@ -9,7 +9,7 @@ export function noIdentityError(members: readonly PoolMember[], now: number, why
   const live = members.filter((m) => !m.removed);
   const counts = new Map<string, number>();
   for (const m of live) {
-    const kind = m.health.isAvailable(now) ? (m.window.hasRoom(now) ? 'busy' : 'at its rpm limit') : m.health.state.kind;
+    const kind = m.health.isAvailable(now) ? limitKind(m, now) : m.health.state.kind;
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   const summary = [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
@@ -26,4 +26,11 @@ export function noIdentityError(members: readonly PoolMember[], now: number, why
   return new GatewayError('identities_busy', `${lead}: all upstream identities are cooling down or busy (${summary}). Retry after ${seconds} s.`, {
     retryAfterSeconds: seconds,
   });
+}
+
+/** Why an identity whose health lets it serve is not taking a request now. */
+function limitKind(m: PoolMember, now: number): string {
+  if (!m.window.hasRoom(now)) return 'at its rpm limit';
+  if (m.inFlight < m.config.maxConcurrent && m.nextStartAt() > now) return 'pacing';
+  return 'busy';
 }

@@ -1,11 +1,15 @@
 // One identity inside the pool: its config, the provider's state for it (opaque here), its
-// health, its limits and its load. Eligibility is decided here.
+// health, its limits, its pacing, its load and its recent success rate. Eligibility is
+// decided here.
 
 import type { UpstreamOutcomeKind } from '../providers/outcome.ts';
 import type { IdentityHealth } from './health.ts';
 import type { IdentityConfig } from './identity-config.ts';
 import { LoadScore } from './load-score.ts';
+import { DEFAULT_OUTLIER_POLICY } from './outliers.ts';
+import { nextStartAt, UNPACED, type PacingState } from './pacing.ts';
 import { RateWindow } from './rate-window.ts';
+import { SuccessWindow } from './success-window.ts';
 
 export interface MemberCounters {
   requests: number;
@@ -21,6 +25,9 @@ export class PoolMember<S = unknown> {
   removed = false;
   readonly window: RateWindow;
   readonly load = new LoadScore();
+  /** Attempts and failures over the outlier window. */
+  readonly recent: SuccessWindow;
+  pacing: PacingState = UNPACED;
   readonly counters: MemberCounters = { requests: 0, successes: 0, failures: {}, successLatencyMs: 0 };
   lastError: { kind: UpstreamOutcomeKind; detail: string; at: number } | null = null;
   /** The provider's version of the state as last saved, to know when to save again. */
@@ -30,8 +37,10 @@ export class PoolMember<S = unknown> {
     public config: IdentityConfig,
     public state: S,
     readonly health: IdentityHealth,
+    outlierWindowMs = DEFAULT_OUTLIER_POLICY.windowMs,
   ) {
     this.window = new RateWindow(config.rpm);
+    this.recent = new SuccessWindow(outlierWindowMs);
   }
 
   get id(): string {
@@ -39,13 +48,24 @@ export class PoolMember<S = unknown> {
   }
 
   isEligible(now: number): boolean {
-    return !this.removed && this.inFlight < this.config.maxConcurrent && this.health.isAvailable(now) && this.window.hasRoom(now);
+    return (
+      !this.removed &&
+      this.inFlight < this.config.maxConcurrent &&
+      this.health.isAvailable(now) &&
+      this.window.hasRoom(now) &&
+      this.nextStartAt() <= now
+    );
+  }
+
+  /** When pacing lets the next call start (≤ now: now). */
+  nextStartAt(): number {
+    return nextStartAt(this.pacing, this.config);
   }
 
   /** When time alone (not a release) makes it eligible; null = never without an operator. */
   eligibleByTimeAt(now: number): number | null {
     if (this.removed) return null;
     const healthAt = this.health.availableAt(now);
-    return healthAt === null ? null : Math.max(healthAt, this.window.nextFreeAt(now));
+    return healthAt === null ? null : Math.max(healthAt, this.window.nextFreeAt(now), this.nextStartAt());
   }
 }

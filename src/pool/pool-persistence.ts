@@ -15,12 +15,19 @@ export function seedHash(config: IdentityConfig): string {
   return new Bun.CryptoHasher('sha256').update(config.cookies ?? '').digest('hex').slice(0, 16);
 }
 
-export function restoreMember<S>(config: IdentityConfig, stored: StoredIdentityState | null, states: IdentityStates<S>, policy: HealthPolicy, now: number): PoolMember<S> {
+export function restoreMember<S>(
+  config: IdentityConfig,
+  stored: StoredIdentityState | null,
+  states: IdentityStates<S>,
+  policy: HealthPolicy,
+  now: number,
+  outlierWindowMs?: number,
+): PoolMember<S> {
   const sameSeed = stored !== null && stored.seedHash === seedHash(config);
   const state = states.createIdentity(transportOf(config), sameSeed ? (JSON.parse(stored.state) as unknown) : null);
   const health = new IdentityHealth(policy, now, stored ? (JSON.parse(stored.health) as HealthSnapshot) : undefined);
   if (stored && !sameSeed && health.state.kind === 'challenged') health.enable('new cookies in the account file', now);
-  const member = new PoolMember(config, state, health);
+  const member = new PoolMember(config, state, health, outlierWindowMs);
   member.savedVersion = states.version(state);
   return member;
 }

@@ -11,11 +11,11 @@ describe('account pool file', () => {
     expect(identities[1]).toMatchObject({ maxConcurrent: 2, rpm: 20, weight: 1, enabled: true });
     expect(identities[3]!.enabled).toBe(false);
     const text = await Bun.file(join(import.meta.dir, '../../accounts.example.json')).text();
-    for (const field of ['id', 'cookies', 'userAgent', 'proxy', 'weight', 'maxConcurrent', 'rpm', 'enabled']) expect(text).toContain(`  ${field} `);
+    for (const field of ['id', 'cookies', 'userAgent', 'proxy', 'weight', 'maxConcurrent', 'rpm', 'enabled', 'minIntervalMs', 'jitterMs']) expect(text).toContain(`  ${field} `);
   });
 
   test('only id is required; built-in defaults apply', () => {
-    expect(parse({ identities: [{ id: 'x' }] })).toEqual([{ id: 'x', weight: 1, maxConcurrent: 4, rpm: 0, enabled: true }]);
+    expect(parse({ identities: [{ id: 'x' }] })).toEqual([{ id: 'x', weight: 1, maxConcurrent: 4, rpm: 0, enabled: true, minIntervalMs: 0, jitterMs: 0 }]);
   });
 
   test('errors name the identity, the field and the problem', () => {
