@@ -90,7 +90,19 @@ describe('identities over the admin API', () => {
     const added = await api('POST', '/admin/identities', { id: 'c', cookies: `kimi_visitor=c; session=${COOKIE_SECRET}`, weight: 3, _added: 'over the API' });
     expect(added.status).toBe(201);
     expect(added.body.identity).toMatchObject({ id: 'c', state: 'ready', enabled: true, maxConcurrent: 8 });
-    expect(added.body.settings).toEqual({ id: 'c', hasCookies: true, proxy: null, userAgent: null, weight: 3, maxConcurrent: 8, rpm: 0, enabled: true, inherited: ['userAgent', 'maxConcurrent', 'rpm', 'enabled'] });
+    expect(added.body.settings).toEqual({
+      id: 'c',
+      hasCookies: true,
+      proxy: null,
+      userAgent: null,
+      weight: 3,
+      maxConcurrent: 8,
+      rpm: 0,
+      minIntervalMs: 0,
+      jitterMs: 0,
+      enabled: true,
+      inherited: ['userAgent', 'maxConcurrent', 'rpm', 'enabled', 'minIntervalMs', 'jitterMs'],
+    });
     let onDisk = readJson(file);
     expect(Object.keys(onDisk)).toEqual(['_comment', 'defaults', 'identities', '$footer']);
     expect(onDisk.identities.map((e) => e.id)).toEqual(['a', 'b', 'spare', 'c']);
@@ -103,7 +115,7 @@ describe('identities over the admin API', () => {
     const patched = await api('PATCH', '/admin/identities/a', { rpm: 7, maxConcurrent: null });
     expect(patched.status).toBe(200);
     expect(patched.body.identity).toMatchObject({ id: 'a', rpm: 7, maxConcurrent: 8 });
-    expect(patched.body.settings).toMatchObject({ rpm: 7, maxConcurrent: 8, hasCookies: true, inherited: ['userAgent', 'weight', 'maxConcurrent', 'enabled'] });
+    expect(patched.body.settings).toMatchObject({ rpm: 7, maxConcurrent: 8, hasCookies: true, inherited: ['userAgent', 'weight', 'maxConcurrent', 'enabled', 'minIntervalMs', 'jitterMs'] });
     onDisk = readJson(file);
     expect(onDisk.identities[0]).toEqual({ id: 'a', _note: 'main', cookies: 'kimi_visitor=a', rpm: 7 });
 

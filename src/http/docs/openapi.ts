@@ -170,6 +170,8 @@ function identityFields(required: string[], description: string): SchemaObject {
       weight: { type: nullable('number'), minimum: 0.001, description: 'Share of traffic among comparably healthy identities.' },
       maxConcurrent: { type: nullable('integer'), minimum: 1, description: 'Requests in flight at once.' },
       rpm: { type: nullable('integer'), minimum: 0, description: 'Upstream calls in any rolling 60 s; 0 = no limit.' },
+      minIntervalMs: { type: nullable('integer'), minimum: 0, maximum: 3_600_000, description: 'Least time between the starts of two upstream calls of this identity (pacing); 0 = none.' },
+      jitterMs: { type: nullable('integer'), minimum: 0, maximum: 3_600_000, description: 'A random extra up to this, drawn anew for every gap, so traffic has no regular beat.' },
       enabled: { type: nullable('boolean'), description: 'false keeps it out of rotation; true also ends an operator\'s disable.' },
     },
   };
@@ -606,7 +608,7 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
       type: 'object',
       description:
         'The settings in effect, for an edit form. Cookies are never shown (hasCookies says whether the identity has its own); the proxy\'s user name and password are masked. Settings added to the account file later appear here too.',
-      required: ['id', 'hasCookies', 'proxy', 'userAgent', 'weight', 'maxConcurrent', 'rpm', 'enabled', 'inherited'],
+      required: ['id', 'hasCookies', 'proxy', 'userAgent', 'weight', 'maxConcurrent', 'rpm', 'minIntervalMs', 'jitterMs', 'enabled', 'inherited'],
       properties: {
         id: { type: 'string' },
         hasCookies: { type: 'boolean', description: 'The identity has cookies of its own (false: an anonymous visitor that collects its own).' },
@@ -615,6 +617,8 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
         weight: { type: 'number' },
         maxConcurrent: { type: 'integer', minimum: 1 },
         rpm: { type: 'integer', minimum: 0, description: '0 = no limit.' },
+        minIntervalMs: { type: 'integer', minimum: 0, description: 'Pacing: least time between the starts of two calls; 0 = none.' },
+        jitterMs: { type: 'integer', minimum: 0, description: 'Pacing: random extra per gap, up to this.' },
         enabled: { type: 'boolean', description: 'As the account file says; IdentityView.enabled is false also while an operator has it disabled.' },
         inherited: { type: 'array', items: { type: 'string' }, description: 'Settings the identity does not set itself: their values come from the file\'s "defaults" or the built-in ones.', examples: [['userAgent', 'rpm']] },
       },
