@@ -1,6 +1,7 @@
 // The answer each fault kind produces (all kinds except 'slow', which only delays,
-// 'big_cookie', which adds a cookie to the normal answer, and the model faults tool_* / json_*,
-// which change the normal answer's text: see tool-play.ts).
+// 'big_cookie', which adds a cookie to the normal answer, the page drifts page_no_*, which
+// change the chat page (page-drift.ts), and the model faults tool_* / json_*, which change the
+// normal answer's text: see tool-play.ts).
 
 import {
   ajaxDie,
@@ -25,6 +26,7 @@ import {
   redirectTo,
   scriptFlood,
 } from './hostile.ts';
+import { isPageDrift } from './page-drift.ts';
 import { isModelFault } from './tool-play.ts';
 import type { FaultKind, FaultRule } from './types.ts';
 
@@ -32,7 +34,7 @@ export const DEFAULT_SLOW_DELAY_MS = 30_000;
 
 /** Kinds that change the normal answer instead of replacing it. */
 export function shapesNormalAnswer(kind: FaultKind): boolean {
-  return kind === 'slow' || kind === 'big_cookie' || isModelFault(kind);
+  return kind === 'slow' || kind === 'big_cookie' || isPageDrift(kind) || isModelFault(kind);
 }
 
 /** What an echoing fault can print back: the request's Cookie header and the form's nonce. */
@@ -77,6 +79,8 @@ export function faultAnswer(rule: FaultRule, target: FaultTarget, echo: EchoSour
       return scriptFlood(rule.count ?? DEFAULT_SCRIPT_FLOOD_COUNT);
     case 'slow':
     case 'big_cookie':
+    case 'page_no_ajax':
+    case 'page_no_nonce':
     case 'tool_fenced':
     case 'tool_bad_json':
     case 'tool_undeclared':

@@ -1,6 +1,7 @@
 // Fault rules: validation of incoming rules and picking the rule that hits a request.
 
 import { seededRandom, type Random } from './prng.ts';
+import { isPageDrift } from './page-drift.ts';
 import { isModelFault } from './tool-play.ts';
 import { FAULT_KINDS, type FaultKind, type FaultRule } from './types.ts';
 
@@ -26,6 +27,7 @@ export function parseFaultRule(value: unknown): FaultRule {
     if (raw.on === 'page' && isModelFault(rule.kind)) throw new Error(`fault '${rule.kind}' changes model answers: 'on' must be 'message'`);
     rule.on = raw.on;
   }
+  if (isPageDrift(rule.kind) && rule.on !== 'page') throw new Error(`fault '${rule.kind}' changes the chat page: 'on' must be 'page'`);
   for (const key of ['identity', 'retryAfter', 'text', 'location'] as const) {
     const field = raw[key];
     if (field === undefined) continue;

@@ -20,6 +20,9 @@ export type FaultKind =
   | 'echo'
   | 'script_flood'
   | 'big_cookie'
+  // Page drift: the chat page as after a site redesign (on: 'page' only).
+  | 'page_no_ajax'
+  | 'page_no_nonce'
   // Model faults: they malform an answer that is a tool call (tool_*) or JSON (json_*) and
   // leave every other answer alone, unspent.
   | 'tool_fenced'
@@ -48,6 +51,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'echo',
   'script_flood',
   'big_cookie',
+  'page_no_ajax',
+  'page_no_nonce',
   'tool_fenced',
   'tool_bad_json',
   'tool_undeclared',

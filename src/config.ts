@@ -23,7 +23,8 @@ interface Names {
   defaultNote?: string;
 }
 
-const int = (fallback: number, min: number, max: number) => ({ kind: 'int', default: fallback, min, max }) as const;
+/** `zeroIsOff`: 0 is taken too, meaning off, below `min`. */
+const int = (fallback: number, min: number, max: number, zeroIsOff = false) => ({ kind: 'int', default: fallback, min, max, zeroIsOff }) as const;
 const onOff = (fallback: boolean) => ({ kind: 'on/off', default: fallback }) as const;
 const choice = <C extends string>(fallback: C, choices: readonly C[]) => ({ kind: 'choice', default: fallback, choices }) as const;
 /** Free text, as given (a host name, a file path); null = not set. */
@@ -34,11 +35,13 @@ const url = (fallback: string) => ({ kind: 'url', default: fallback }) as const;
 const list = () => ({ kind: 'list', default: [] as string[] }) as const;
 /** A redis:// or rediss:// URL; it may carry a password, so messages never repeat it. */
 const redisUrl = () => ({ kind: 'redis', default: null }) as const;
+/** An http(s) URL kept exactly as given (its path or query may hold a token: never echoed in messages); null = not set. */
+const secretUrl = () => ({ kind: 'secret-url', default: null }) as const;
 /** A key: no white space, at least minLength characters; `what` names it in messages. */
 const secret = (minLength: number, what: string) => ({ kind: 'secret', default: null, minLength, what }) as const;
 
 type Kind =
-  | ReturnType<typeof int | typeof onOff | typeof text<string | null> | typeof url | typeof list | typeof secret | typeof redisUrl>
+  | ReturnType<typeof int | typeof onOff | typeof text<string | null> | typeof url | typeof secretUrl | typeof list | typeof secret | typeof redisUrl>
   | ReturnType<typeof choice<string>>;
 type Setting = Names & Kind;
 
@@ -108,6 +111,17 @@ export const SETTINGS = {
     env: ['SESSION_USER_FIELD'],
     ...onOff(true),
     help: 'on: the `user` field names a conversation; off: ignore it (clients that send an end-user id)',
+  },
+  canaryIntervalMs: {
+    env: ['CANARY_INTERVAL_MS'],
+    ...int(600_000, 1_000, DAY_MS, true),
+    help: 'how often the site canary checks the chat page (plus one tiny message after an interval without a successful answer; first check half an interval after start); two failures in a row → /readyz 503; 0 = off',
+  },
+  alertWebhookUrl: {
+    env: ['ALERT_WEBHOOK_URL'],
+    ...secretUrl(),
+    defaultNote: 'no alerts',
+    help: 'JSON POST (with a `text` line for Slack/Discord/Mattermost) when the site drifts, goes down or recovers, an identity is challenged or ejected, or no identity can serve',
   },
 } satisfies Record<string, Setting>;
 
@@ -206,8 +220,10 @@ function parseValue(setting: Setting, { value, source }: Raw): number | boolean 
   switch (setting.kind) {
     case 'int': {
       const n = Number(value);
+      if (setting.zeroIsOff && /^0+$/.test(value)) return 0;
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < setting.min || n > setting.max) {
-        throw new ConfigError(`${source}: "${value}" is not a whole number between ${setting.min} and ${setting.max}.`);
+        const off = setting.zeroIsOff ? ' Use 0 to turn it off.' : '';
+        throw new ConfigError(`${source}: "${value}" is not a whole number between ${setting.min} and ${setting.max}.${off}`);
       }
       return n;
     }
@@ -227,6 +243,8 @@ function parseValue(setting: Setting, { value, source }: Raw): number | boolean 
     case 'redis':
       if (!/^rediss?:\/\/[^\s]+$/.test(value) || !URL.canParse(value)) throw new ConfigError(`${source}: must be a redis:// or rediss:// URL (the value is not repeated: it may hold a password).`);
       return value;
+    case 'secret-url':
+      return parseSecretUrl(value, source);
     case 'list':
       return value
         .split(',')
@@ -252,6 +270,19 @@ function parseBaseUrl(value: string, source: string): string {
     throw new ConfigError(`${source}: "${value}" must start with http:// or https://.`);
   }
   return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+}
+
+function parseSecretUrl(value: string, source: string): string {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || /\s/.test(value)) {
+    throw new ConfigError(`${source}: not an http:// or https:// URL (the value is not repeated here: it may hold a token).`);
+  }
+  return value;
 }
 
 function mergeApiKeys(list: string[], listSource: string | undefined, master: string | null): string[] {
@@ -306,12 +337,13 @@ function defaultText(s: Setting): string | null {
 function allowedText(s: Setting): string | null {
   switch (s.kind) {
     case 'int':
-      return `${s.min}-${s.max}`;
+      return s.zeroIsOff ? `0 (off) or ${s.min}-${s.max}` : `${s.min}-${s.max}`;
     case 'on/off':
       return 'on or off';
     case 'choice':
       return s.choices.join(', ');
     case 'url':
+    case 'secret-url':
       return 'an http:// or https:// URL';
     case 'redis':
       return 'redis://[:password@]host[:port][/db] or rediss://…';

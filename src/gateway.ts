@@ -1,6 +1,7 @@
 // Composition root: builds the parts from a Config, wires them and starts listening.
 // main.ts, the demo, the benchmark and the tests all start the gateway through here.
 
+import { SiteCanary } from './chat/canary/site-canary.ts';
 import { Failover } from './chat/failover.ts';
 import { TurnService } from './chat/turn-service.ts';
 import type { Config } from './config.ts';
@@ -11,6 +12,10 @@ import { raiseServerHeaderLimit, SERVER_BODY_BYTES } from './http/request-limits
 import { RequestTraces } from './http/request-trace.ts';
 import type { Logger } from './log.ts';
 import { ActivityFeed } from './ops/activity-feed.ts';
+import { alertRedactor } from './ops/alerts/alert-secrets.ts';
+import { watchCanary, watchPool } from './ops/alerts/alert-watch.ts';
+import { AlertWebhook, webhookOrigin, webhookSecrets } from './ops/alerts/alert-webhook.ts';
+import { logCanaryEvents } from './ops/log-canary.ts';
 import { logPoolEvents } from './ops/log-pool-events.ts';
 import { logRequest } from './ops/log-request.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
@@ -28,6 +33,7 @@ import { SessionService } from './sessions/session-service.ts';
 import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
 import { StorageHealth } from './store/storage-health.ts';
+import { VERSION } from './version.ts';
 
 export type ReloadSummary = { added: string[]; removed: string[]; kept: string[] };
 export type ReloadResult = ({ ok: true } & ReloadSummary) | { ok: false; error: string };
@@ -75,6 +81,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   logPoolEvents(pool, log);
   warnIfFetchLimited(identities, log);
   const failover = new Failover({ provider, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
+  const probeTimeoutMs = Math.min(30_000, config.attemptTimeoutMs);
+  const canary = new SiteCanary({ provider, pool, failover, intervalMs: config.canaryIntervalMs, timeoutMs: probeTimeoutMs });
+  logCanaryEvents(canary, provider.site, log);
+  const alerts = config.alertWebhookUrl ? startAlerts(config, config.alertWebhookUrl, provider.site, pool, canary, log) : null;
 
   const sessionRepo = new SessionRepo(db);
   const storage = new StorageHealth({ file: config.dbPath, log, probe: () => sessionRepo.probeWrite() });
@@ -94,8 +104,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     queueDepth: () => pool.queueDepth,
     sessionCount: () => sessions.size,
     findModel: (name) => models.findModel(name),
+    canary: () => (canary.enabled ? { success: canary.view().lastRun === null ? null : canary.failing ? 0 : 1 } : null),
   });
   pool.onEvent((event) => metrics.recordPoolEvent(event));
+  canary.onEvent((event) => {
+    if (event.type === 'run') metrics.recordCanaryRun(event.run.result);
+  });
   const activity = new ActivityFeed();
   const traces = new RequestTraces((record) => {
     metrics.recordRequest(record);
@@ -131,7 +145,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     accounts,
     applyAccounts,
     log,
-    probeTimeoutMs: Math.min(30_000, config.attemptTimeoutMs),
+    probeTimeoutMs,
+    siteCanary: () => canary.view(),
   });
   let draining = false;
   const app = createApp({
@@ -146,6 +161,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     log,
     isDraining: () => draining,
     storageStatus: () => storage.status,
+    siteStatus: () => canary.view(),
   });
 
   // Bun's own 413/431 are empty and reach no handler: its limits sit above the gateway's own.
@@ -175,6 +191,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       if (!result.ok) log.warn('could not prepare the identity yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });
     });
   }
+  canary.start();
 
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname;
   return {
@@ -184,6 +201,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     reloadAccounts,
     async stop(graceMs = config.shutdownGraceMs) {
       draining = true;
+      // No new canary run; one in flight ends while requests drain.
+      const canaryStopped = canary.stop();
       // Stop listening at once; connections with requests in flight stay open.
       void server.stop(false);
       const inFlight = traces.inFlight;
@@ -198,12 +217,29 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         }
       }
       await app.stop(true);
+      await canaryStopped;
+      await alerts?.close(ALERT_CLOSE_GRACE_MS);
       await pruner.stop();
       storage.stop();
       pool.close();
       db.close();
     },
   };
+}
+
+/** At shutdown, how long alerts still pending may take to leave. */
+const ALERT_CLOSE_GRACE_MS = 3_000;
+
+/** ALERT_WEBHOOK_URL: the canary's and the pool's changes as webhook POSTs. */
+function startAlerts(config: Config, url: string, site: string, pool: IdentityPool<unknown>, canary: SiteCanary<unknown>, log: Logger): AlertWebhook {
+  const fixed = [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : []), ...webhookSecrets(url)];
+  const alerts = new AlertWebhook({ url, site, version: VERSION, log, redactor: alertRedactor(pool, fixed) });
+  const notify = alerts.notify.bind(alerts);
+  watchPool(pool, notify);
+  watchCanary(canary, site, notify);
+  // Only the origin: the path or query of a webhook URL is often its token.
+  log.info('alerts are posted to a webhook', { webhook: webhookOrigin(url) });
+  return alerts;
 }
 
 const isOperatorRoute = (route: string): boolean =>

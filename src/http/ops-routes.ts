@@ -1,7 +1,9 @@
 // Routes without a key, for people and machines looking after the gateway: / (what this
-// is), /healthz (the process answers), /readyz (some identity can take a request now and
-// the database accepts writes), /metrics (Prometheus), /docs (the API description).
+// is), /healthz (the process answers), /readyz (some identity can take a request now, the
+// database accepts writes and the site canary has not marked the site drift or down),
+// /metrics (Prometheus), /docs (the API description).
 
+import type { CanaryView } from '../chat/canary/site-canary.ts';
 import type { GatewayMetrics } from '../ops/metrics.ts';
 import { poolReadiness } from '../ops/identity-view.ts';
 import type { IdentityPool } from '../pool/identity-pool.ts';
@@ -20,6 +22,8 @@ export interface OperatorRouteDeps {
   isDraining: () => boolean;
   /** Whether the database accepts writes: /readyz answers 503 while it does not. */
   storageStatus: () => StorageStatus;
+  /** The site canary's view: /readyz answers 503 while it marks the site drift or down. */
+  siteStatus: () => CanaryView;
 }
 
 const ENDPOINTS = ['/v1/models', '/v1/chat/completions', '/v1/sessions/{id}', '/healthz', '/readyz', '/metrics', '/dashboard', '/admin/…'];
@@ -30,16 +34,20 @@ export const operatorRoutes = (deps: OperatorRouteDeps) => {
     app
       .get('/', () => jsonResponse({ name: 'kimi-gateway', version: VERSION, docs: '/docs', endpoints: ENDPOINTS }))
       .get('/healthz', () => jsonResponse({ status: 'ok' }))
-      .get('/readyz', () => readyz(deps.pool, deps.isDraining(), deps.storageStatus()))
+      .get('/readyz', () => readyz(deps.pool, deps.isDraining(), deps.storageStatus(), deps.siteStatus()))
       .get('/metrics', async () => new Response(await deps.metrics.render(), { headers: { 'Content-Type': deps.metrics.contentType, 'Cache-Control': 'no-store' } }))
       .get('/docs', docs.page)
       .get('/docs/openapi.json', docs.document);
 };
 
-function readyz(pool: IdentityPool<unknown>, draining: boolean, storage: StorageStatus): Response {
+function readyz(pool: IdentityPool<unknown>, draining: boolean, storage: StorageStatus, site: CanaryView): Response {
   const { ready, states } = poolReadiness(pool.list(), Date.now());
-  const status = draining ? 'stopping' : !storage.ok ? 'storage_unavailable' : ready ? 'ready' : 'no_identity_available';
+  const siteFailing = site.state === 'drift' || site.state === 'down' ? `site_${site.state}` : null;
+  const status = draining ? 'stopping' : !storage.ok ? 'storage_unavailable' : (siteFailing ?? (ready ? 'ready' : 'no_identity_available'));
   // The reason is SQLite's (e.g. "database or disk is full"); the file's path stays in the log.
   const storageBody = storage.ok ? { status: 'ok' } : { status: 'failing', reason: storage.reason, code: storage.code, since: storage.since };
-  return jsonResponse({ status, identities: states, queueDepth: pool.queueDepth, storage: storageBody }, status === 'ready' ? 200 : 503);
+  // The excerpt of what the site sent and the identity of a round trip stay behind the admin key (GET /admin/canary).
+  const siteBody = { state: site.state, reason: site.reason, since: site.since, lastRunAt: site.lastRun?.at ?? null };
+  const body = { status, identities: states, queueDepth: pool.queueDepth, storage: storageBody, site: siteBody };
+  return jsonResponse(body, status === 'ready' ? 200 : 503);
 }

@@ -17,7 +17,13 @@ export interface MetricsSources {
   sessionCount(): number;
   /** The public id of a model the gateway serves (the provider's catalogue), by any of its names. */
   findModel(name: string): { id: string } | undefined;
+  /** The site canary, read at scrape time: null when it is off; `success` null until its first run. */
+  canary?(): { success: 0 | 1 | null } | null;
 }
+
+/** Results of a canary run, the counter's label values (all exported from the start). */
+export const CANARY_RESULTS = ['ok', 'drift', 'down'] as const;
+export type CanaryResult = (typeof CANARY_RESULTS)[number];
 
 const PREFIX = 'kimi_gateway_';
 
@@ -55,7 +61,19 @@ export class GatewayMetrics {
   private readonly outcomes = new Counter<'identity' | 'kind'>('upstream_outcomes_total', 'Upstream call outcomes per identity.', ['identity', 'kind']);
   private readonly stateChanges = new Counter<'identity' | 'to'>('identity_state_changes_total', 'Identity health transitions, by new state.', ['identity', 'to']);
 
-  constructor(private readonly sources: MetricsSources) {}
+  private readonly canaryRuns = new Counter<'result'>(
+    'canary_runs_total',
+    'Site canary runs by result: ok, drift (the page or an answer is not in the shape the gateway reads), down (unreachable).',
+    ['result'],
+  );
+
+  constructor(private readonly sources: MetricsSources) {
+    for (const result of CANARY_RESULTS) this.canaryRuns.inc({ result }, 0);
+  }
+
+  recordCanaryRun(result: CanaryResult): void {
+    this.canaryRuns.inc({ result });
+  }
 
   recordRequest(r: RequestRecord): void {
     const stream = String(r.stream);
@@ -103,6 +121,7 @@ export class GatewayMetrics {
         'Upstream requests in flight per identity.',
         identities.map((i) => sample('identity_in_flight', { identity: i.id }, i.inFlight)),
       ),
+      ...this.renderCanary(),
       family('queue_depth', 'gauge', 'Requests waiting for a free identity.', [sample('queue_depth', {}, this.sources.queueDepth())]),
       family('sessions', 'gauge', 'Stored conversation sessions.', [sample('sessions', {}, this.sources.sessionCount())]),
       family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [sample('process_resident_memory_bytes', {}, memory.rss)]),
@@ -115,6 +134,15 @@ export class GatewayMetrics {
       ]),
     ];
     return families.join('');
+  }
+
+  /** Nothing while the canary is off; the gauge has a sample once a run has ended. */
+  private renderCanary(): string[] {
+    const canary = this.sources.canary?.() ?? null;
+    if (canary === null) return [];
+    const success = canary.success === null ? [] : [sample('canary_success', {}, canary.success)];
+    const help = '1 while the site canary finds the site usable, 0 once two runs in a row failed (drift or down).';
+    return [family('canary_success', 'gauge', help, success), this.canaryRuns.render()];
   }
 }
 

@@ -48,6 +48,19 @@ export interface SendResult {
 
 export type RefreshResult = { ok: true } | { ok: false; outcome: UpstreamOutcome };
 
+/**
+ * The site's public contract as an anonymous visitor finds it (Provider.checkSite): `drift`
+ * when the site answers but not in the shape the provider reads (what is missing, and a short
+ * redacted excerpt of what was there instead); `down` when it cannot be reached (network
+ * error, timeout, 5xx, a block). Reasons are the provider's words, secrets masked.
+ */
+export type SiteCheck =
+  | { result: 'ok' }
+  | { result: 'drift'; reason: string; excerpt: string | null }
+  | { result: 'down'; reason: string };
+
+export type SiteCheckResult = SiteCheck['result'];
+
 export interface Provider<S> {
   /** The site's name as messages to clients and operators say it. */
   readonly site: string;
@@ -72,4 +85,11 @@ export interface Provider<S> {
   newConversation(): string;
   /** How old the identity's credentials are, for operators (null: none yet). */
   credentialAgeMs(state: S, now: number): number | null;
+  /**
+   * Checks the site's contract with a fresh anonymous request (kimi-ai.chat: the chat page and
+   * its kimi_ajax nonce), bounded like every other read. No identity's cookies or credentials
+   * are used or changed; `via` only lends its route (proxy, user agent), for sites reachable
+   * only through the identities' proxies.
+   */
+  checkSite(signal: AbortSignal, via?: Pick<IdentityTransport, 'proxy' | 'userAgent'>): Promise<SiteCheck>;
 }

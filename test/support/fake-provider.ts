@@ -5,7 +5,7 @@
 // how long the call waited for a connection slot.
 
 import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
-import type { IdentityTransport, ModelInfo, Provider, RefreshResult, SendJob, SendResult } from '../../src/providers/provider.ts';
+import type { IdentityTransport, ModelInfo, Provider, RefreshResult, SendJob, SendResult, SiteCheck } from '../../src/providers/provider.ts';
 
 export interface FakeIdentity {
   id: string;
@@ -18,6 +18,8 @@ export interface FakeIdentity {
 }
 
 type Answer = UpstreamOutcome | SendResult;
+export type ScriptedCheck = SiteCheck | ((signal: AbortSignal) => SiteCheck | Promise<SiteCheck>);
+export type CheckRoute = Pick<IdentityTransport, 'proxy' | 'userAgent'> | undefined;
 export type Scripted = Answer | ((job: SendJob, identity: FakeIdentity) => Answer | Promise<Answer>);
 
 const MODEL: ModelInfo = { id: 'fake-model', upstream: 'fake/Model', created: 0, ownedBy: 'tests' };
@@ -34,6 +36,11 @@ export class FakeProvider implements Provider<FakeIdentity> {
   readonly calls: string[] = [];
   /** Every conversation handle handed out, in order. */
   readonly conversationsIssued: string[] = [];
+  /** What checkSite() answers next (in order); once that runs out, `siteAlways` (default ok). */
+  readonly siteScript: ScriptedCheck[] = [];
+  siteAlways: ScriptedCheck = { result: 'ok' };
+  /** The route each checkSite() call was given, in order. */
+  readonly siteChecks: CheckRoute[] = [];
 
   findModel(name: string): ModelInfo | undefined {
     return name === MODEL.id ? MODEL : undefined;
@@ -92,5 +99,11 @@ export class FakeProvider implements Provider<FakeIdentity> {
 
   credentialAgeMs(): number | null {
     return null;
+  }
+
+  async checkSite(signal: AbortSignal, via?: Pick<IdentityTransport, 'proxy' | 'userAgent'>): Promise<SiteCheck> {
+    this.siteChecks.push(via);
+    const next = this.siteScript.shift() ?? this.siteAlways;
+    return typeof next === 'function' ? next(signal) : next;
   }
 }

@@ -2,6 +2,7 @@
 // as a Bearer token or as HTTP Basic's password (what a browser sends for /dashboard).
 // Without ADMIN_KEY all of it is off. Nothing here shows cookies, keys or proxy passwords.
 
+import type { CanaryView } from '../../chat/canary/site-canary.ts';
 import type { Failover } from '../../chat/failover.ts';
 import { clientText, GatewayError, invalidRequest } from '../../errors.ts';
 import type { ActivityFeed } from '../../ops/activity-feed.ts';
@@ -25,6 +26,8 @@ export interface AdminDeps extends IdentityEditorDeps {
   activity: ActivityFeed;
   reloadAccounts: () => Promise<{ ok: true; added: string[]; removed: string[]; kept: string[] } | { ok: false; error: string }>;
   probeTimeoutMs: number;
+  /** The site canary as operators see it (GET /admin/canary, the dashboard's banner). */
+  siteCanary: () => CanaryView;
 }
 
 export type IdentityAction = 'disable' | 'enable' | 'refresh' | 'probe';
@@ -121,6 +124,11 @@ export class AdminApi {
     const deleted = this.deps.sessions.deleteAnyOwner(id, owner);
     if (deleted === 0) throw new GatewayError('session_not_found', `No session ${clientText(id)}${owner ? ` of ${clientText(owner)}` : ''}.`);
     return jsonResponse({ id, object: 'session.deleted', deleted: true, count: deleted });
+  }
+
+  /** The site canary: state and why, the last run (page check, round trip), counts by result. */
+  canary(): Response {
+    return jsonResponse({ now: Date.now(), ...this.deps.siteCanary() });
   }
 
   activity(url: URL): Response {

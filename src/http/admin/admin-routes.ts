@@ -7,6 +7,7 @@ export const adminRoutes = (admin: AdminApi) => (app: GatewayApp) =>
   app.guard({ parse: 'none', beforeHandle: ({ request }) => admin.authorize(request) }, (operator) =>
     operator
       .get('/dashboard', () => admin.dashboard())
+      .get('/admin/canary', () => admin.canary())
       .get('/admin/identities', () => admin.identities())
       .post('/admin/identities/:id/:action', ({ params }) => admin.identityAction(params.id, params.action))
       .get('/admin/identities/:id', ({ params }) => admin.edits.get(params.id))

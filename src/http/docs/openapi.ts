@@ -12,6 +12,8 @@ import type { ErrorCode } from '../../errors.ts';
 import type { OpenAIErrorType } from '../error-catalog.ts';
 import { VERSION } from '../../version.ts';
 import { IDENTITY_ACTIONS } from '../admin/admin-api.ts';
+import { ROUND_TRIP_SKIPS } from '../../chat/canary/site-canary.ts';
+import { SITE_STATES } from '../../chat/canary/site-status.ts';
 import { IGNORED_PARAMETERS, ROLE_NAMES } from '../openai/chat-request.ts';
 import type { AnthropicErrorType } from '../anthropic/anthropic-errors.ts';
 import { ANTHROPIC_IGNORED_PARAMETERS } from '../anthropic/messages-request.ts';
@@ -484,13 +486,15 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
 
     Readiness: {
       type: 'object',
-      required: ['status', 'identities', 'queueDepth', 'storage'],
+      required: ['status', 'identities', 'queueDepth', 'storage', 'site'],
       properties: {
         status: {
           type: 'string',
-          enum: ['ready', 'stopping', 'storage_unavailable', 'no_identity_available'],
-          description: 'stopping: shutdown began (draining); storage_unavailable: the database cannot be written.',
+          enum: ['ready', 'stopping', 'storage_unavailable', 'site_drift', 'site_down', 'no_identity_available'],
+          description:
+            'stopping: shutdown began (draining); storage_unavailable: the database cannot be written; site_drift / site_down: the site canary failed twice in a row (see site).',
         },
+        site: schema('SiteReadiness'),
         identities: schema('IdentityStateCounts'),
         queueDepth: { type: 'integer', minimum: 0, description: 'Requests waiting for a free identity.' },
         storage: {
@@ -744,6 +748,80 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
         ok: { type: 'integer', minimum: 0 },
         failed: { type: 'integer', minimum: 0 },
         outcomes: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Count per outcome ("ok" included).' },
+      },
+    },
+
+    SiteReadiness: {
+      type: 'object',
+      description: "The site canary's verdict (CANARY_INTERVAL_MS). GET /admin/canary has the details.",
+      required: ['state', 'reason', 'since', 'lastRunAt'],
+      properties: {
+        state: {
+          type: 'string',
+          enum: ['off', ...SITE_STATES],
+          description: 'off: CANARY_INTERVAL_MS=0; unknown: no run passed and fewer than two failed yet; drift: the chat page (or an answer) is not in the shape the gateway reads; down: the site cannot be reached.',
+        },
+        reason: { type: nullable('string'), description: 'What was wrong in the latest failed run, while drift or down (secrets masked).' },
+        since: { type: nullable('integer'), description: 'When the state began (epoch milliseconds); null when off.' },
+        lastRunAt: { type: nullable('integer'), description: 'When the last run began (epoch milliseconds).' },
+      },
+    },
+
+    CanaryRun: {
+      type: 'object',
+      required: ['at', 'durationMs', 'result', 'reason', 'excerpt', 'page', 'roundTrip'],
+      properties: {
+        at: epochMs('When the run began'),
+        durationMs: { type: 'integer', minimum: 0 },
+        result: { type: 'string', enum: ['ok', 'drift', 'down'], description: 'The run as a whole: the page check, or the round trip when it failed for a reason of the site.' },
+        reason: { type: nullable('string'), description: 'What was wrong (null when ok), secrets masked.' },
+        excerpt: { type: nullable('string'), description: "A short excerpt of what the site sent instead (a changed page's title), secrets masked." },
+        page: { type: 'string', enum: ['ok', 'drift', 'down'], description: 'The page check alone.' },
+        roundTrip: {
+          oneOf: [
+            {
+              type: 'object',
+              required: ['sent', 'why'],
+              properties: { sent: { const: false }, why: { type: 'string', enum: [...ROUND_TRIP_SKIPS], description: 'Why no message was sent.' } },
+            },
+            {
+              type: 'object',
+              required: ['sent', 'identity', 'outcome', 'detail', 'latencyMs'],
+              properties: {
+                sent: { const: true },
+                identity: { type: 'string', description: 'The ready identity it went through.' },
+                outcome: { type: 'string', enum: [...OUTCOME_KINDS] },
+                detail: { type: nullable('string') },
+                latencyMs: { type: 'integer', minimum: 0 },
+              },
+            },
+          ],
+          description: 'The tiny message sent when no upstream answer succeeded since the last run.',
+        },
+      },
+    },
+
+    CanaryStatus: {
+      type: 'object',
+      required: ['now', 'enabled', 'site', 'intervalMs', 'state', 'reason', 'excerpt', 'since', 'consecutiveFailures', 'lastRun', 'nextRunAt', 'runs'],
+      properties: {
+        now: epochMs("The gateway's clock"),
+        enabled: { type: 'boolean', description: 'False when CANARY_INTERVAL_MS=0.' },
+        site: { type: 'string', description: "The site's name." },
+        intervalMs: { type: 'integer', minimum: 0 },
+        state: { type: 'string', enum: ['off', ...SITE_STATES], description: 'As in /readyz: drift or down after two failed runs in a row; one passing run clears it.' },
+        reason: { type: nullable('string') },
+        excerpt: { type: nullable('string') },
+        since: { type: nullable('integer'), description: 'When the state began (epoch milliseconds).' },
+        consecutiveFailures: { type: 'integer', minimum: 0 },
+        lastRun: { anyOf: [schema('CanaryRun'), { type: 'null' }] },
+        nextRunAt: { type: nullable('integer'), description: 'When the next run is due (epoch milliseconds).' },
+        runs: {
+          type: 'object',
+          required: ['ok', 'drift', 'down'],
+          properties: { ok: { type: 'integer', minimum: 0 }, drift: { type: 'integer', minimum: 0 }, down: { type: 'integer', minimum: 0 } },
+          description: 'Runs since start, by result.',
+        },
       },
     },
 
@@ -1018,7 +1096,10 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
         parameters: [REQUEST_ID_PARAM],
         responses: {
           '200': json(schema('Readiness'), 'Ready (status "ready").'),
-          '503': json(schema('Readiness'), 'Not ready: no identity available, the database cannot be written (status "storage_unavailable"), or shutting down (status "stopping").'),
+          '503': json(
+            schema('Readiness'),
+            'Not ready: no identity available, the database cannot be written (status "storage_unavailable"), the site canary marked the site changed or unreachable (status "site_drift" / "site_down", why in site.reason), or shutting down (status "stopping").',
+          ),
         },
       },
     },
@@ -1211,6 +1292,17 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
           '401': ERR.adminUnauthorized,
           '404': errorResponse(`${code('session_not_found')}, or ${code('admin_disabled')} (no ADMIN_KEY).`),
         },
+      },
+    },
+
+    '/admin/canary': {
+      get: {
+        tags: [TAG.admin],
+        operationId: 'canary',
+        summary: "The site canary: the site's state and why, the last run, runs by result",
+        security: ADMIN,
+        parameters: [REQUEST_ID_PARAM],
+        responses: { '200': json(schema('CanaryStatus'), 'The canary.'), ...adminErrors },
       },
     },
 

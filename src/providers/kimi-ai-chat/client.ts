@@ -15,11 +15,12 @@ import { classifyHttpFailure, classifyUpstreamReply } from './classify.ts';
 import type { CookieRefusal } from './cookie-jar.ts';
 import { sharedFetchGate, type FetchGate } from '../fetch-gate.ts';
 import type { UpstreamOutcome } from '../outcome.ts';
-import type { SendJob, SendResult } from '../provider.ts';
+import type { SendJob, SendResult, SiteCheck } from '../provider.ts';
 import { readCapped } from '../read-capped.ts';
 import { proxySecrets, Redactor } from '../redactor.ts';
 import { describeLocation, redirectDecision } from '../redirects.ts';
-import type { NonceResult, NonceState, KimiIdentity } from './identity.ts';
+import { KimiIdentity, type NonceResult, type NonceState } from './identity.ts';
+import { siteCheckOf, siteCheckOfPage } from './site-check.ts';
 
 export interface KimiClientOptions {
   baseUrl: string;
@@ -43,6 +44,8 @@ export const DEFAULT_UPSTREAM_MAX_BYTES = 2 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 const DEFAULT_AJAX_PATH = '/wp-admin/admin-ajax.php';
 
+
+type PageResult = { ok: true; html: string } | { ok: false; outcome: UpstreamOutcome };
 
 type Slot = { ok: true; release: () => void; waitedMs: number } | { ok: false; outcome: UpstreamOutcome; waitedMs: number };
 
@@ -121,43 +124,76 @@ export class KimiClient {
     const slot = await this.takeSlot();
     if (!slot.ok) return { ok: false, outcome: slot.outcome, slotWaitMs: slot.waitedMs };
     const fail = (outcome: UpstreamOutcome): NonceResult => ({ ok: false, outcome: this.redacted(outcome, identity), slotWaitMs: slot.waitedMs });
-    const signal = AbortSignal.timeout(this.pageTimeoutMs);
-    let url = new URL(`${this.baseUrl}/chat/`);
     try {
-      for (let hop = 0; ; hop++) {
-        const res = await fetch(url, {
-          headers: this.headersFor(identity).pageWith(identity.jar.header()),
-          redirect: 'manual',
-          signal,
-          proxy: identity.proxy,
-        });
-        const refused = this.storeCookies(identity, res.headers, 'chat page');
-        if (refused) {
-          await discard(res);
-          return fail(refused);
-        }
-        if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
-          await discard(res);
-          const next = redirectDecision(res.headers.get('location'), url, this.site);
-          if ('refuse' in next) return fail({ kind: 'protocol', detail: `the chat page answered HTTP ${res.status}, ${next.refuse}: not followed` });
-          if (hop >= MAX_REDIRECTS) return fail({ kind: 'protocol', detail: `the chat page redirected more than ${MAX_REDIRECTS} times` });
-          url = next.follow;
-          continue;
-        }
-        const body = await readCapped(res, this.maxBodyBytes);
-        if (!body.ok) return fail(this.tooLarge('chat page'));
-        const failure = classifyHttpFailure({ status: res.status, headers: res.headers, body: body.text }, this.now(), this.redactorFor(identity));
-        if (failure) return fail(failure.kind === 'nonce_rejected' ? asTransient(failure.detail) : failure);
-        const config = extractAjaxConfig(body.text);
-        const nonce: NonceState = { value: config.nonce, ajaxPath: ajaxPath(config.ajaxUrl), fetchedAt: this.now() };
-        identity.nonce = nonce;
-        return { ok: true, nonce, slotWaitMs: slot.waitedMs };
-      }
+      const page = await this.loadPage(identity, AbortSignal.timeout(this.pageTimeoutMs));
+      if (!page.ok) return fail(page.outcome);
+      const config = extractAjaxConfig(page.html);
+      const nonce: NonceState = { value: config.nonce, ajaxPath: ajaxPath(config.ajaxUrl), fetchedAt: this.now() };
+      identity.nonce = nonce;
+      return { ok: true, nonce, slotWaitMs: slot.waitedMs };
     } catch (error) {
       if (error instanceof AjaxConfigError) return fail({ kind: 'protocol', detail: error.message });
       return fail(transportFailure(error, undefined, 'chat page'));
     } finally {
       slot.release();
+    }
+  }
+
+  /**
+   * The site's contract as a new anonymous visitor finds it: the chat page loads and carries
+   * kimi_ajax with a nonce. A throwaway visitor (its own empty jar) makes the request, so no
+   * identity's cookies or nonce are used or changed; `via` lends only a proxy and user agent.
+   */
+  async checkSite(signal: AbortSignal, via: { proxy?: string; userAgent?: string } = {}): Promise<SiteCheck> {
+    const visitor = new KimiIdentity({ id: 'site-check', proxy: via.proxy, userAgent: via.userAgent }, this.now);
+    const slot = await this.takeSlot(signal);
+    if (!slot.ok) return siteCheckOf(slot.outcome);
+    try {
+      const page = await this.loadPage(visitor, AbortSignal.any([signal, AbortSignal.timeout(this.pageTimeoutMs)]), signal);
+      if (!page.ok) return siteCheckOf(this.redacted(page.outcome, visitor));
+      return siteCheckOfPage(page.html, this.redactorFor(visitor));
+    } catch (error) {
+      return siteCheckOf(this.redacted(transportFailure(error, signal, 'chat page'), visitor));
+    } finally {
+      slot.release();
+    }
+  }
+
+  /**
+   * GET the chat page as `visitor` (its cookies sent and stored, redirects followed only within
+   * the site): the page's text, or the outcome that stopped it. Not redacted: callers do that.
+   */
+  private async loadPage(visitor: KimiIdentity, signal: AbortSignal, clientSignal?: AbortSignal): Promise<PageResult> {
+    let url = new URL(`${this.baseUrl}/chat/`);
+    try {
+      for (let hop = 0; ; hop++) {
+        const res = await fetch(url, {
+          headers: this.headersFor(visitor).pageWith(visitor.jar.header()),
+          redirect: 'manual',
+          signal,
+          proxy: visitor.proxy,
+        });
+        const refused = this.storeCookies(visitor, res.headers, 'chat page');
+        if (refused) {
+          await discard(res);
+          return { ok: false, outcome: refused };
+        }
+        if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
+          await discard(res);
+          const next = redirectDecision(res.headers.get('location'), url, this.site);
+          if ('refuse' in next) return { ok: false, outcome: { kind: 'protocol', detail: `the chat page answered HTTP ${res.status}, ${next.refuse}: not followed` } };
+          if (hop >= MAX_REDIRECTS) return { ok: false, outcome: { kind: 'protocol', detail: `the chat page redirected more than ${MAX_REDIRECTS} times` } };
+          url = next.follow;
+          continue;
+        }
+        const body = await readCapped(res, this.maxBodyBytes);
+        if (!body.ok) return { ok: false, outcome: this.tooLarge('chat page') };
+        const failure = classifyHttpFailure({ status: res.status, headers: res.headers, body: body.text }, this.now(), this.redactorFor(visitor));
+        if (failure) return { ok: false, outcome: failure.kind === 'nonce_rejected' ? asTransient(failure.detail) : failure };
+        return { ok: true, html: body.text };
+      }
+    } catch (error) {
+      return { ok: false, outcome: transportFailure(error, clientSignal, 'chat page') };
     }
   }
 

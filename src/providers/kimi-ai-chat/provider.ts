@@ -3,7 +3,7 @@
 
 import type { Logger } from '../../log.ts';
 import { isAcceptableNonce } from './ajax-config.ts';
-import type { IdentityTransport, ModelInfo, Provider, RefreshResult, SendJob, SendResult } from '../provider.ts';
+import type { IdentityTransport, ModelInfo, Provider, RefreshResult, SendJob, SendResult, SiteCheck } from '../provider.ts';
 import { KimiClient } from './client.ts';
 import { CookieJar, type CookieJarSnapshot } from './cookie-jar.ts';
 import { KimiIdentity, type NonceState } from './identity.ts';
@@ -88,6 +88,10 @@ export class KimiAiChatProvider implements Provider<KimiIdentity> {
 
   credentialAgeMs(identity: KimiIdentity, now: number): number | null {
     return identity.nonce ? Math.max(0, now - identity.nonce.fetchedAt) : null;
+  }
+
+  checkSite(signal: AbortSignal, via?: Pick<IdentityTransport, 'proxy' | 'userAgent'>): Promise<SiteCheck> {
+    return this.client.checkSite(signal, via);
   }
 }
 
