@@ -32,6 +32,7 @@ import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
+import { SharedState } from './store/redis/shared-state.ts';
 import { StorageHealth } from './store/storage-health.ts';
 import { VERSION } from './version.ts';
 
@@ -65,6 +66,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     secrets: [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : [])],
     log,
   });
+  // REDIS_URL: the state several instances share. Unreachable at start-up = a clear start-up error.
+  const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.keyPrefix, log }) : null;
+  if (shared) {
+    await shared.start();
+    log.info('sharing limits, health, identity state and sessions on Redis', { redis: shared.host, prefix: config.keyPrefix });
+  }
   const models = new ModelCatalog(provider, parseModelAliases(config.modelAliases, provider));
   const octal = (mode: number) => `0${mode.toString(8)}`;
   const db = openDatabase(config.dbPath, {
@@ -162,6 +169,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     isDraining: () => draining,
     storageStatus: () => storage.status,
     siteStatus: () => canary.view(),
+    sharedStatus: () => shared?.status ?? null,
   });
 
   // Bun's own 413/431 are empty and reach no handler: its limits sit above the gateway's own.
@@ -222,6 +230,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       await pruner.stop();
       storage.stop();
       pool.close();
+      shared?.close();
       db.close();
     },
   };

@@ -8,6 +8,7 @@ import { startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './log.ts';
 import { AccountsFileError } from './pool/accounts-file.ts';
 import { StoreError } from './store/database.ts';
+import { SharedStateStartError } from './store/redis/shared-state.ts';
 import { ModelAliasError } from './conversation/model-catalog.ts';
 import { VERSION } from './version.ts';
 
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
     if (error instanceof AccountsFileError || error instanceof StoreError || error instanceof ModelAliasError) {
       console.error(`kimi-gateway: ${error.message}`);
       process.exit(2);
+    }
+    if (error instanceof SharedStateStartError) {
+      console.error(`kimi-gateway: ${error.message}`);
+      process.exit(1);
     }
     console.error(`kimi-gateway: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
     process.exit(1);

@@ -70,9 +70,14 @@ export class SharedState {
 
   /** Connects both clients and subscribes; throws (a clear start-up error) when Redis cannot be reached. */
   async start(): Promise<void> {
-    await withTimeout(Promise.all([this.commands.connect(), this.subscriber.connect()]), this.timeoutMs, 'connecting');
-    this.subscribed = true;
-    await this.subscribe();
+    try {
+      await withTimeout(Promise.all([this.commands.connect(), this.subscriber.connect()]), this.timeoutMs, 'connecting');
+      this.subscribed = true;
+      await this.subscribe();
+    } catch (error) {
+      this.close();
+      throw new SharedStateStartError(`cannot reach Redis at ${this.host} (REDIS_URL): ${redisReason(error)}`);
+    }
   }
 
   close(): void {
@@ -170,6 +175,11 @@ export class SharedState {
       { retryAfterSeconds: RETRY_AFTER_SECONDS },
     );
   }
+}
+
+/** Redis did not answer at start-up: the gateway does not start (exit 1). */
+export class SharedStateStartError extends Error {
+  override name = 'SharedStateStartError';
 }
 
 /** A script's own error (a bug, a wrong key type) is not Redis being away. */
