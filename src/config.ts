@@ -107,6 +107,11 @@ export const SETTINGS = {
     help: 'Redis shared by several gateway instances: limits, health, identity state, sessions (docs/SCALING.md)',
   },
   keyPrefix: { env: ['KEY_PREFIX'], ...text('kgw:'), help: 'prefix of every Redis key and channel of this gateway (several gateways on one Redis need different ones)' },
+  sharedLeaseMs: {
+    env: ['SHARED_LEASE_MS'],
+    ...int(30_000, 3_000, 600_000),
+    help: 'with REDIS_URL: how long an identity slot taken by an instance holds without renewal (renewed every third of it while the request runs): the longest a crashed instance keeps it',
+  },
   sessionFromUserField: {
     env: ['SESSION_USER_FIELD'],
     ...onOff(true),

@@ -24,6 +24,7 @@ import { AccountsFileStore } from './pool/accounts-writer.ts';
 import { DEFAULT_HEALTH_POLICY } from './pool/health.ts';
 import { ANONYMOUS_IDENTITY, type IdentityConfig } from './pool/identity-config.ts';
 import { IdentityPool } from './pool/identity-pool.ts';
+import { RedisLedger } from './pool/shared/redis-ledger.ts';
 import { BUN_MAX_HTTP_REQUESTS_LIMIT, sharedFetchGate } from './providers/fetch-gate.ts';
 import { KimiAiChatProvider } from './providers/kimi-ai-chat/provider.ts';
 import type { Provider } from './providers/provider.ts';
@@ -32,7 +33,7 @@ import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
-import { SharedState } from './store/redis/shared-state.ts';
+import { SharedState, SharedStateStartError } from './store/redis/shared-state.ts';
 import { StorageHealth } from './store/storage-health.ts';
 import { VERSION } from './version.ts';
 
@@ -84,7 +85,17 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     queueMax: config.queueMax,
     queueTimeoutMs: config.queueTimeoutMs,
     repo: new IdentityStateRepo(db),
+    ledger: shared ? new RedisLedger(shared, { leaseTtlMs: config.sharedLeaseMs, log }) : undefined,
   });
+  // What other instances already know (cooldowns, credentials) before the first request here.
+  if (shared) {
+    try {
+      await pool.syncShared();
+    } catch (error) {
+      shared.close();
+      throw new SharedStateStartError(`cannot read the shared state on Redis at ${shared.host}: ${(error as Error).message}`);
+    }
+  }
   logPoolEvents(pool, log);
   warnIfFetchLimited(identities, log);
   const failover = new Failover({ provider, pool, maxAttempts: config.maxAttempts, attemptTimeoutMs: config.attemptTimeoutMs });
@@ -126,21 +137,33 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   });
 
   // A reload and an edit over the admin API change the pool the same way.
+  // With REDIS_URL, the other instances re-read their account file too (the same file, or a copy of it).
   const applyAccounts = (next: readonly IdentityConfig[]): ReloadSummary => {
     const result = pool.reload(next);
     warnIfFetchLimited(next, log);
+    void shared?.publish({ type: 'reload' });
     return result;
   };
-  const reloadAccounts = async (): Promise<ReloadResult> => {
+  const readAccounts = async (apply: (next: readonly IdentityConfig[]) => ReloadSummary): Promise<ReloadResult> => {
     if (!accounts) return { ok: false, error: 'no account file is configured (ACCOUNTS_FILE / --accounts)' };
     try {
-      return { ok: true, ...(await accounts.reload(applyAccounts)) };
+      return { ok: true, ...(await accounts.reload(apply)) };
     } catch (error) {
       if (!(error instanceof AccountsFileError)) throw error;
       log.error('account file refused; the running pool is kept', { error: error.message });
       return { ok: false, error: error.message };
     }
   };
+  const reloadAccounts = () => readAccounts(applyAccounts);
+  shared?.onEvent((event) => {
+    if (event.type !== 'reload') return;
+    log.info('another instance changed the pool: re-reading the account file', { from: event.from });
+    void readAccounts((next) => {
+      const result = pool.reload(next);
+      warnIfFetchLimited(next, log);
+      return result;
+    });
+  });
   const admin = new AdminApi({
     adminKey: config.adminKey,
     provider,
@@ -185,6 +208,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     });
   } catch (error) {
     pool.close();
+    shared?.close();
     storage.stop();
     db.close();
     throw error;
@@ -196,7 +220,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   for (const member of pool.list()) {
     if (!member.config.enabled || !provider.needsRefresh(member.state)) continue;
     void provider.refresh(member.state).then((result) => {
-      if (!result.ok) log.warn('could not prepare the identity yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });
+      if (result.ok) pool.stateChanged(member.id);
+      else log.warn('could not prepare the identity yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });
     });
   }
   canary.start();

@@ -78,13 +78,17 @@ export class IdentityHealth {
   probing = false;
 
   constructor(private readonly policy: HealthPolicy, now: number, snapshot?: HealthSnapshot) {
-    this.state = snapshot ? this.bounded(snapshot.state, now) : { kind: 'ready', since: now, reason: 'started' };
-    if (snapshot) {
-      this.consecutiveFaults = snapshot.consecutiveFaults;
-      this.rateLimitStreak = snapshot.rateLimitStreak;
-      this.ejections = snapshot.ejections;
-      if (typeof snapshot.lastEjectionEnd === 'number') this.lastEjectionEnd = snapshot.lastEjectionEnd;
-    }
+    this.state = { kind: 'ready', since: now, reason: 'started' };
+    if (snapshot) this.restore(snapshot, now);
+  }
+
+  /** Takes over a stored or shared snapshot (another instance's change); a probe out here stays out. */
+  restore(snapshot: HealthSnapshot, now: number): void {
+    this.state = this.bounded(snapshot.state, now);
+    this.consecutiveFaults = snapshot.consecutiveFaults;
+    this.rateLimitStreak = snapshot.rateLimitStreak;
+    this.ejections = snapshot.ejections;
+    this.lastEjectionEnd = typeof snapshot.lastEjectionEnd === 'number' ? snapshot.lastEjectionEnd : -Infinity;
   }
 
   snapshot(): HealthSnapshot {

@@ -13,10 +13,11 @@ import { sameTransport, transportOf, type IdentityConfig } from './identity-conf
 import { pickIdentity, WeightedMembers } from './pick-identity.ts';
 import type { PoolListener } from './pool-events.ts';
 import { DEFAULT_OUTLIER_POLICY, judgeOutlier, mayEjectOutlier, type OutlierPolicy } from './outliers.ts';
-import { afterStart } from './pacing.ts';
+import { drawExtra, startedWith } from './pacing.ts';
+import type { LedgerEvent, LedgerGrant, PoolLedger, SharedHealth } from './pool-ledger.ts';
 import { noIdentityError } from './pool-errors.ts';
 import { PoolMember } from './pool-member.ts';
-import { restoreMember, snapshotForStore, type IdentityStates } from './pool-persistence.ts';
+import { restoreMember, seedHash, snapshotForStore, type IdentityStates } from './pool-persistence.ts';
 import { REAL_TIMERS, timerDelay, type PoolTimers, type TimerHandle } from './pool-timers.ts';
 
 /**
@@ -36,6 +37,8 @@ export interface PoolOptions<S> {
   /** Success-rate outlier detection; null turns it off. Default DEFAULT_OUTLIER_POLICY. */
   outliers?: OutlierPolicy | null;
   repo?: IdentityStateRepo;
+  /** Limits, health and identity state shared with other instances (REDIS_URL); absent = this process alone. */
+  ledger?: PoolLedger;
   now?: () => number;
   /** Picking draws and pacing jitter. */
   random?: () => number;
@@ -51,6 +54,8 @@ export interface AcquireOptions {
 
 export interface Lease<S> {
   member: PoolMember<S>;
+  /** The lease's name in the shared ledger; null without one. */
+  leaseId: string | null;
   /** When the lease was handed out: its call's answer is judged against the state at that time. */
   startedAt: number;
   /**
@@ -58,7 +63,7 @@ export interface Lease<S> {
    * none is left. It counts as a start for pacing (it reaches the site): the next call waits a
    * full gap from it. It is not held back by pacing itself: it completes the same attempt.
    */
-  takeExtraCall(): boolean;
+  takeExtraCall(): boolean | Promise<boolean>;
 }
 
 export interface ReleaseInfo {
@@ -87,13 +92,27 @@ export class IdentityPool<S = unknown> {
   private readonly random: () => number;
   private readonly timers: PoolTimers;
   private readonly outliers: OutlierPolicy | null;
+  private readonly ledger: PoolLedger | null;
+  /** A shared drain is running (it awaits the ledger); another request for one runs it again after. */
+  private draining = false;
+  private drainAgain = false;
 
   constructor(private readonly options: PoolOptions<S>) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.timers = options.timers ?? REAL_TIMERS;
     this.outliers = options.outliers === undefined ? DEFAULT_OUTLIER_POLICY : options.outliers;
+    this.ledger = options.ledger ?? null;
     this.setMembers(options.identities.map((c) => this.createMember(c)));
+    this.ledger?.onEvent((event) => this.onLedgerEvent(event));
+  }
+
+  /**
+   * With a shared ledger, before serving: takes over the health and identity state other
+   * instances left there, and shares this process's where there is none yet.
+   */
+  async syncShared(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.syncMember(m)));
   }
 
   onEvent(listener: PoolListener): void {
@@ -116,8 +135,9 @@ export class IdentityPool<S = unknown> {
   acquire(options: AcquireOptions): Promise<Lease<S>> {
     if (options.signal.aborted) return Promise.reject(new ClientGoneError());
     const now = this.now();
+    if (this.ledger) return this.acquireShared(options, this.ledger, now);
     const member = this.pick(options, now);
-    if (member) return Promise.resolve(this.lease(member, now, 0));
+    if (member) return Promise.resolve(this.lease(member, now, 0, null));
     if (!this.anyoneCouldServe(options.exclude)) return Promise.reject(new NoCandidateError());
     if (this.queue.length >= this.options.queueMax) return Promise.reject(noIdentityError(this.members, now, 'queue_full'));
     return this.enqueue(options, now);
@@ -144,6 +164,7 @@ export class IdentityPool<S = unknown> {
     const { member } = lease;
     const now = this.now();
     member.inFlight--;
+    if (lease.leaseId !== null) this.ledger?.release(member, lease.leaseId);
     member.health.probing = false;
     member.counters.requests++;
     const { outcome } = info;
@@ -164,6 +185,7 @@ export class IdentityPool<S = unknown> {
     if (event?.kind === 'fault' && member.health.state.kind === 'ready') changed = this.ejectIfOutlier(member, now) || changed;
     this.emit({ type: 'outcome', id: member.id, kind: outcome.kind, latencyMs: info.latencyMs });
     if (changed) this.emit({ type: 'state', id: member.id, from: before, to: member.health.state.kind, reason: member.health.state.reason });
+    if (changed && event) this.shareHealth(member, () => member.health.record(event, this.now(), lease.startedAt));
     this.persist(member, changed);
     if (member.removed && member.inFlight === 0) this.dropRemoved();
     this.drain();
@@ -175,7 +197,13 @@ export class IdentityPool<S = unknown> {
    */
   leaseForProbe(id: string): Lease<S> | null {
     const member = this.members.find((m) => m.id === id && !m.removed);
-    return member ? this.lease(member, this.now(), 0) : null;
+    return member ? this.lease(member, this.now(), 0, null) : null;
+  }
+
+  /** The provider state of an identity changed outside a request (an operator's refresh, start-up): save and share it. */
+  stateChanged(id: string): void {
+    const member = this.members.find((m) => m.id === id && !m.removed);
+    if (member) this.persist(member, false);
   }
 
   disable(id: string, reason = 'disabled by operator'): boolean {
@@ -203,7 +231,10 @@ export class IdentityPool<S = unknown> {
         next.push(existing);
         kept.push(config.id);
       } else {
-        next.push(this.createMember(config));
+        const member = this.createMember(config);
+        // Another instance may know it already; until the ledger answers, the ledger's own checks hold.
+        if (this.ledger) void this.syncMember(member).catch(() => undefined);
+        next.push(member);
         added.push(config.id);
       }
     }
@@ -227,34 +258,169 @@ export class IdentityPool<S = unknown> {
   close(): void {
     this.timers.clearTimeout(this.wakeTimer);
     this.flush();
+    this.ledger?.close();
   }
 
   private pick(options: AcquireOptions, now: number): PoolMember<S> | null {
     return pickIdentity(this.weighted, { now, exclude: options.exclude, preferredId: options.preferredId, random: this.random });
   }
 
-  private lease(member: PoolMember<S>, now: number, waitedMs: number): Lease<S> {
-    const probe = member.health.needsProbe(now);
+  /** `granted`: the shared ledger's lease (it says whether this is the probe); null = this process alone decides. */
+  private lease(member: PoolMember<S>, now: number, waitedMs: number, granted: { leaseId: string; probe: boolean; extraMs: number } | null): Lease<S> {
+    const probe = granted ? granted.probe : member.health.needsProbe(now);
     if (probe) member.health.probing = true;
     member.inFlight++;
-    this.recordStart(member, now);
+    this.recordStart(member, now, granted ? granted.extraMs : drawExtra(member.config, this.random));
     this.emit({ type: 'picked', id: member.id, probe, waitedMs });
+    const ledger = this.ledger;
+    const leaseId = granted?.leaseId ?? null;
     return {
       member,
+      leaseId,
       startedAt: now,
-      takeExtraCall: () => {
-        const t = this.now();
-        if (!member.window.hasRoom(t)) return false;
-        this.recordStart(member, t);
-        return true;
-      },
+      takeExtraCall:
+        ledger && leaseId !== null
+          ? async () => {
+              const extraMs = drawExtra(member.config, this.random);
+              if (!member.window.hasRoom(this.now()) || !(await ledger.extraCall(member, leaseId, extraMs).catch(() => false))) return false;
+              this.recordStart(member, this.now(), extraMs);
+              return true;
+            }
+          : () => {
+              const t = this.now();
+              if (!member.window.hasRoom(t)) return false;
+              this.recordStart(member, t, drawExtra(member.config, this.random));
+              return true;
+            },
     };
   }
 
   /** A call to the site starts: it takes from the rpm budget and opens the next pacing gap. */
-  private recordStart(member: PoolMember<S>, now: number): void {
+  private recordStart(member: PoolMember<S>, now: number, extraMs: number): void {
     member.window.record(now);
-    member.pacing = afterStart(member.config, now, this.random);
+    member.pacing = startedWith(now, extraMs);
+  }
+
+  /**
+   * Picks locally, then asks the shared ledger, which may know the identity busy, out of calls
+   * or paced elsewhere: then the next best one, and the queue when none is granted.
+   */
+  private async acquireShared(options: AcquireOptions, ledger: PoolLedger, now: number): Promise<Lease<S>> {
+    const lease = await this.tryShared(options, ledger, now);
+    if (lease) {
+      if (!options.signal.aborted) return lease;
+      this.giveBack(lease);
+      throw new ClientGoneError();
+    }
+    if (options.signal.aborted) throw new ClientGoneError();
+    if (!this.anyoneCouldServe(options.exclude)) throw new NoCandidateError();
+    if (this.queue.length >= this.options.queueMax) throw noIdentityError(this.members, this.now(), 'queue_full');
+    return this.enqueue(options, this.now());
+  }
+
+  /** One granted lease, or null when the ledger refused every candidate. Throws when the ledger is unreachable. */
+  private async tryShared(options: AcquireOptions, ledger: PoolLedger, enqueuedAt: number): Promise<Lease<S> | null> {
+    const refused = new Set<string>(options.exclude);
+    for (;;) {
+      const member = this.pick({ ...options, exclude: refused }, this.now());
+      if (!member) return null;
+      refused.add(member.id);
+      const extraMs = drawExtra(member.config, this.random);
+      // Held here while the ledger answers, so concurrent picks in this process count it.
+      member.inFlight++;
+      let grant: LedgerGrant;
+      try {
+        grant = await ledger.acquire(member as PoolMember<unknown>, (member.config.minIntervalMs ?? 0) + extraMs);
+      } finally {
+        member.inFlight--;
+      }
+      const now = this.now();
+      if (grant.ok) return this.lease(member, now, now - enqueuedAt, { leaseId: grant.leaseId, probe: grant.probe, extraMs });
+      if (grant.health) this.adoptHealth(member, grant.health);
+      member.blockedUntil = grant.retryAt ?? now + MAX_WAKE_MS;
+    }
+  }
+
+  /** A lease nobody will use (its request left while the ledger answered): freed without an outcome. */
+  private giveBack(lease: Lease<S>): void {
+    const { member } = lease;
+    member.inFlight--;
+    member.health.probing = false;
+    if (lease.leaseId !== null) this.ledger?.release(member, lease.leaseId);
+    this.drain();
+  }
+
+  private onLedgerEvent(event: LedgerEvent): void {
+    const member = this.members.find((m) => m.id === event.id && !m.removed);
+    if (!member) return;
+    switch (event.type) {
+      case 'freed':
+        member.blockedUntil = -Infinity;
+        break;
+      case 'health':
+        member.blockedUntil = -Infinity;
+        this.adoptHealth(member, event.health);
+        break;
+      case 'state':
+        this.adoptState(member, event.state, event.seed);
+        return;
+    }
+    this.drain();
+  }
+
+  /** Takes over a newer shared health (another instance's change); says so to listeners. */
+  private adoptHealth(member: PoolMember<S>, shared: SharedHealth): void {
+    if (shared.version <= member.sharedHealthVersion) return;
+    member.sharedHealthVersion = shared.version;
+    const before = member.health.state.kind;
+    member.health.restore(shared.snapshot, this.now());
+    const after = member.health.state;
+    if (after.kind !== before) this.emit({ type: 'state', id: member.id, from: before, to: after.kind, reason: after.reason, remote: true });
+    this.persist(member, true, false);
+  }
+
+  /** Credentials another instance fetched for the same account (same cookies in the file). */
+  private adoptState(member: PoolMember<S>, state: string, seed: string): void {
+    if (seed !== seedHash(member.config)) return;
+    member.state = this.options.states.createIdentity(transportOf(member.config), JSON.parse(state) as unknown);
+    member.savedVersion = this.options.states.version(member.state);
+    this.persist(member, true, false);
+  }
+
+  private async syncMember(member: PoolMember<S>): Promise<void> {
+    const ledger = this.ledger;
+    if (!ledger) return;
+    const shared = await ledger.load(member.id);
+    if (shared.health) this.adoptHealth(member, shared.health);
+    else this.shareHealth(member, null);
+    if (shared.state && shared.state.seed === seedHash(member.config)) this.adoptState(member, shared.state.state, shared.state.seed);
+    else this.shareState(member);
+  }
+
+  /**
+   * Writes this process's health change to the ledger unless another instance changed it
+   * first: then takes theirs over and applies `redo` (this change) to it, and writes again if
+   * that changed anything. Never throws: with the ledger away the change stays local.
+   */
+  private shareHealth(member: PoolMember<S>, redo: (() => boolean) | null): void {
+    const ledger = this.ledger;
+    if (!ledger) return;
+    void (async () => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const written = await ledger.writeHealth(member as PoolMember<unknown>, member.sharedHealthVersion);
+        if (written.ok) {
+          member.sharedHealthVersion = Math.max(member.sharedHealthVersion, written.version);
+          return;
+        }
+        this.adoptHealth(member, written.health);
+        if (!redo?.()) return;
+      }
+    })().catch(() => undefined);
+  }
+
+  private shareState(member: PoolMember<S>): void {
+    const { states } = this.options;
+    this.ledger?.writeState(member as PoolMember<unknown>, JSON.stringify(states.snapshot(member.state)), seedHash(member.config));
   }
 
   /**
@@ -330,6 +496,7 @@ export class IdentityPool<S = unknown> {
 
   /** Serves waiters in arrival order; one that cannot be served does not block the next. */
   private drain(): void {
+    if (this.ledger) return this.drainShared(this.ledger);
     this.timers.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     const now = this.now();
@@ -339,9 +506,46 @@ export class IdentityPool<S = unknown> {
         continue;
       }
       const member = this.pick(waiter.options, now);
-      if (member) waiter.resolve(this.lease(member, now, now - waiter.enqueuedAt));
+      if (member) waiter.resolve(this.lease(member, now, now - waiter.enqueuedAt, null));
     }
     this.scheduleWake();
+  }
+
+  /** drain() with the shared ledger: one waiter at a time (each grant is a round trip), never two drains at once. */
+  private drainShared(ledger: PoolLedger): void {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    void (async () => {
+      do {
+        this.drainAgain = false;
+        this.timers.clearTimeout(this.wakeTimer);
+        this.wakeTimer = undefined;
+        for (const waiter of [...this.queue]) {
+          if (!this.queue.includes(waiter)) continue;
+          if (!this.anyoneCouldServe(waiter.options.exclude)) {
+            waiter.reject(new NoCandidateError());
+            continue;
+          }
+          let lease: Lease<S> | null;
+          try {
+            lease = await this.tryShared(waiter.options, ledger, waiter.enqueuedAt);
+          } catch (error) {
+            waiter.reject(error as Error);
+            continue;
+          }
+          if (!lease) continue;
+          // It left (or timed out) while the ledger answered.
+          if (this.queue.includes(waiter)) waiter.resolve(lease);
+          else this.giveBack(lease);
+        }
+        this.scheduleWake();
+      } while (this.drainAgain);
+    })().finally(() => {
+      this.draining = false;
+    });
   }
 
   /** Wakes the queue when time alone (a cooldown, the rpm window) frees an identity. */
@@ -370,6 +574,11 @@ export class IdentityPool<S = unknown> {
     action(member, now);
     this.emit({ type: 'state', id, from: before, to: member.health.state.kind, reason: member.health.state.reason });
     this.persist(member, true);
+    // An operator's word stands whatever another instance wrote meanwhile.
+    this.shareHealth(member, () => {
+      action(member, this.now());
+      return true;
+    });
     this.drain();
     return true;
   }
@@ -387,11 +596,13 @@ export class IdentityPool<S = unknown> {
     const cookiesChanged = (config.cookies ?? '') !== (member.config.cookies ?? '');
     if (!sameTransport(config, member.config)) member.state = this.options.states.createIdentity(transportOf(config), null);
     member.window.setLimit(config.rpm);
+    const before = member.health.state.kind;
     if (!config.enabled && member.health.state.kind !== 'disabled') member.health.disable('disabled in the account file', now);
     else if (config.enabled && member.config.enabled === false && member.health.state.kind === 'disabled') member.health.enable('enabled in the account file', now);
     else if (cookiesChanged && member.health.state.kind === 'challenged') member.health.enable('new cookies in the account file', now);
     member.config = config;
     this.persist(member, true);
+    if (member.health.state.kind !== before) this.shareHealth(member, null);
   }
 
   private setMembers(members: PoolMember<S>[]): void {
@@ -403,11 +614,17 @@ export class IdentityPool<S = unknown> {
     this.setMembers(this.members.filter((m) => !m.removed || m.inFlight > 0));
   }
 
-  private persist(member: PoolMember<S>, force: boolean): void {
-    const repo = this.options.repo;
-    if (!repo) return;
+  /** Saves the identity's state when it changed (or `force`), and shares new credentials (`share`). */
+  private persist(member: PoolMember<S>, force: boolean, share = true): void {
     const version = this.options.states.version(member.state);
-    if (!force && version === member.savedVersion) return;
+    const stateChanged = version !== member.savedVersion;
+    if (share && stateChanged) this.shareState(member);
+    const repo = this.options.repo;
+    if (!repo) {
+      member.savedVersion = version;
+      return;
+    }
+    if (!force && !stateChanged) return;
     if (this.save([member])) member.savedVersion = version;
   }
 

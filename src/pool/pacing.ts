@@ -29,6 +29,16 @@ export function nextStartAt(state: PacingState, config: PacingConfig): number {
 
 /** The state after a call started at `now`; `random` draws the extra for the gap that follows. */
 export function afterStart(config: PacingConfig, now: number, random: () => number): PacingState {
+  return startedWith(now, drawExtra(config, random));
+}
+
+/** The random extra for the gap after one start (0 without jitter). */
+export function drawExtra(config: PacingConfig, random: () => number): number {
   const jitterMs = config.jitterMs ?? 0;
-  return { lastStartAt: now, extraMs: jitterMs > 0 ? Math.round(random() * jitterMs) : 0 };
+  return jitterMs > 0 ? Math.round(random() * jitterMs) : 0;
+}
+
+/** The state after a call started at `now` with the extra already drawn (the shared ledger needs it first). */
+export function startedWith(now: number, extraMs: number): PacingState {
+  return { lastStartAt: now, extraMs };
 }

@@ -7,7 +7,8 @@ import type { HealthKind } from './health.ts';
 export type PoolEvent =
   | { type: 'picked'; id: string; probe: boolean; waitedMs: number }
   | { type: 'outcome'; id: string; kind: UpstreamOutcomeKind; latencyMs: number }
-  | { type: 'state'; id: string; from: HealthKind; to: HealthKind; reason: string }
+  /** `remote`: another instance made the change (REDIS_URL) and this one took it over. */
+  | { type: 'state'; id: string; from: HealthKind; to: HealthKind; reason: string; remote?: true }
   | { type: 'reloaded'; added: string[]; removed: string[]; kept: string[] }
   /** Saving identity state failed (first failure of an episode) or works again: never per request. */
   | { type: 'persist'; ok: false; error: string }

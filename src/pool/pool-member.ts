@@ -32,6 +32,10 @@ export class PoolMember<S = unknown> {
   lastError: { kind: UpstreamOutcomeKind; detail: string; at: number } | null = null;
   /** The provider's version of the state as last saved, to know when to save again. */
   savedVersion = '';
+  /** With a shared ledger: the version of the shared health this mirror follows. */
+  sharedHealthVersion = 0;
+  /** With a shared ledger: refused there (busy, rpm, pacing elsewhere) until this time, or until it frees the identity. */
+  blockedUntil = -Infinity;
 
   constructor(
     public config: IdentityConfig,
@@ -53,7 +57,8 @@ export class PoolMember<S = unknown> {
       this.inFlight < this.config.maxConcurrent &&
       this.health.isAvailable(now) &&
       this.window.hasRoom(now) &&
-      this.nextStartAt() <= now
+      this.nextStartAt() <= now &&
+      this.blockedUntil <= now
     );
   }
 
@@ -66,6 +71,6 @@ export class PoolMember<S = unknown> {
   eligibleByTimeAt(now: number): number | null {
     if (this.removed) return null;
     const healthAt = this.health.availableAt(now);
-    return healthAt === null ? null : Math.max(healthAt, this.window.nextFreeAt(now), this.nextStartAt());
+    return healthAt === null ? null : Math.max(healthAt, this.window.nextFreeAt(now), this.nextStartAt(), this.blockedUntil);
   }
 }

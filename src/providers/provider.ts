@@ -37,7 +37,7 @@ export interface SendJob {
   /** The request's deadline (epoch ms): bounds slot waits too. */
   deadline: number;
   /** Asked before a call beyond the first (e.g. a retry after a credential refresh). */
-  mayCallAgain: () => boolean;
+  mayCallAgain: () => boolean | Promise<boolean>;
 }
 
 export interface SendResult {

@@ -91,6 +91,7 @@ export class AdminApi {
       case 'refresh': {
         const started = performance.now();
         const result = await provider.refresh(member.state);
+        if (result.ok) pool.stateChanged(id);
         const ms = Math.round(performance.now() - started);
         return result.ok ? reply(true, `credentials fetched from ${provider.site} in ${ms} ms`) : reply(false, `refresh failed: ${describe(result.outcome)}`);
       }

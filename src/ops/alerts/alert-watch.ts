@@ -27,7 +27,8 @@ export function watchCanary(canary: SiteCanary<unknown>, site: string, notify: N
 export function watchPool(pool: IdentityPool<unknown>, notify: Notify, now: () => number = Date.now): void {
   let out = outOfService(pool);
   pool.onEvent((event) => {
-    if (event.type === 'state') {
+    // A change another instance made (REDIS_URL) is alerted by that instance.
+    if (event.type === 'state' && !event.remote) {
       const alert = identityAlert(event, now());
       if (alert) notify(alert);
     }

@@ -98,7 +98,7 @@ export class KimiClient {
       const { outcome } = posted;
       if (outcome.kind !== 'nonce_rejected') return result(outcome);
       if (retried) return result({ kind: 'nonce_rejected', detail: `${outcome.detail} (again, with a fresh nonce)`, afterRefresh: true });
-      if (!message.mayCallAgain()) return result(outcome);
+      if (!(await message.mayCallAgain())) return result(outcome);
       retried = true;
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;

@@ -1,0 +1,128 @@
+// The Lua scripts of the shared ledger. Each runs atomically on the keys of one identity
+// (one hash tag: one Cluster slot) and reads Redis's own clock, so instances on different
+// machines agree on windows and expiries. Times are epoch milliseconds.
+//
+// Keys of an identity (identity-keys.ts): leases (sorted set: lease id → expiry), calls
+// (sorted set: call id → start, the rpm window), pace (when the next call may start),
+// health (hash: version, json, availableAt: 0 = ready, -1 = only an operator, else until;
+// probe: 1 when the next call after availableAt is a probe), probe (the probe's lease id),
+// state (hash: json, seed).
+
+import type { Script } from '../../store/redis/shared-state.ts';
+
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * KEYS: leases, calls, pace, health, probe. ARGV: leaseId, maxConcurrent, rpm (0 = no limit), gapMs (pacing
+ * gap after this start, 0 = none), leaseTtlMs.
+ * → {1, probe (0/1), now} | {0, reason, retryAt (server clock, '' = none), now, healthVersion, healthJson}
+ */
+export const ACQUIRE: Script = {
+  name: 'acquire',
+  lua: `${NOW}
+local h = redis.call('HMGET', KEYS[4], 'availableAt', 'probe', 'version', 'json')
+local probe = 0
+if h[1] then
+  local at = tonumber(h[1])
+  if at < 0 or now < at then
+    return {0, 'unavailable', at < 0 and '' or string.format('%d', at), string.format('%d', now), h[3] or '0', h[4] or ''}
+  end
+  if h[2] == '1' then
+    if not redis.call('SET', KEYS[5], ARGV[1], 'NX', 'PX', ARGV[5]) then
+      return {0, 'probe_taken', string.format('%d', now + math.max(redis.call('PTTL', KEYS[5]), 1)), string.format('%d', now), '0', ''}
+    end
+    probe = 1
+  end
+end
+local function refuse(reason, at)
+  if probe == 1 then redis.call('DEL', KEYS[5]) end
+  return {0, reason, at, string.format('%d', now), '0', ''}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return refuse('busy', first[2])
+end
+local rpm = tonumber(ARGV[3])
+if rpm > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
+  if redis.call('ZCARD', KEYS[2]) >= rpm then
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return refuse('rpm', string.format('%d', tonumber(oldest[2]) + 60000))
+  end
+end
+local nextAt = tonumber(redis.call('GET', KEYS[3]) or '0')
+if now < nextAt then return refuse('paced', string.format('%d', nextAt)) end
+local ttl = tonumber(ARGV[5])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+if rpm > 0 then
+  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], 61000)
+end
+local gap = tonumber(ARGV[4])
+if gap > 0 then redis.call('SET', KEYS[3], string.format('%d', now + gap), 'PX', gap + 1000) end
+return {1, probe, string.format('%d', now)}`,
+};
+
+/** KEYS: calls, pace. ARGV: callId, rpm (0 = no limit), gapMs. → 1 taken | 0 the window is full. */
+export const EXTRA_CALL: Script = {
+  name: 'extra-call',
+  lua: `${NOW}
+local rpm = tonumber(ARGV[2])
+if rpm > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+  if redis.call('ZCARD', KEYS[1]) >= rpm then return 0 end
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], 61000)
+end
+local gap = tonumber(ARGV[3])
+if gap > 0 then redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000) end
+return 1`,
+};
+
+/** KEYS: leases, probe. ARGV: leaseId, leaseTtlMs. Pushes the lease's expiry out (a long request or stream). → 1 | 0 gone */
+export const RENEW: Script = {
+  name: 'renew',
+  lua: `${NOW}
+local ttl = tonumber(ARGV[2])
+local kept = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPIRE', KEYS[2], ttl) end
+return kept`,
+};
+
+/** KEYS: leases, probe. ARGV: leaseId, channel, freed event (JSON). Frees the lease and wakes waiting instances. */
+export const RELEASE: Script = {
+  name: 'release',
+  lua: `redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`,
+};
+
+/**
+ * KEYS: health. ARGV: baseVersion, json, availableAt, probe, channel, from, id, keepMs.
+ * Compare-and-set on the version; the new health goes out with it.
+ * → {1, version} | {0, version, json} (someone else wrote first)
+ */
+export const WRITE_HEALTH: Script = {
+  name: 'write-health',
+  lua: `local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if v ~= tonumber(ARGV[1]) then return {0, tostring(v), redis.call('HGET', KEYS[1], 'json') or ''} end
+v = v + 1
+redis.call('HSET', KEYS[1], 'version', v, 'json', ARGV[2], 'availableAt', ARGV[3], 'probe', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[8])
+redis.call('PUBLISH', ARGV[5], cjson.encode({type = 'health', from = ARGV[6], id = ARGV[7], version = v, json = ARGV[2]}))
+return {1, tostring(v)}`,
+};
+
+/** KEYS: state. ARGV: json, seed, channel, from, id, keepMs. */
+export const WRITE_STATE: Script = {
+  name: 'write-state',
+  lua: `redis.call('HSET', KEYS[1], 'json', ARGV[1], 'seed', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PUBLISH', ARGV[3], cjson.encode({type = 'state', from = ARGV[4], id = ARGV[5], state = ARGV[1], seed = ARGV[2]}))
+return 1`,
+};

@@ -1,0 +1,223 @@
+// Two pools as two gateway instances (each its own SharedState connection) on one real
+// redis-server: concurrency, the rpm window, pacing, health (a 429, the single probe, an
+// operator's disable), credentials and a crashed holder's lease, all shared. Real clock:
+// the scripts read Redis's.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { GatewayError } from '../../../src/errors.ts';
+import { createLogger } from '../../../src/log.ts';
+import { DEFAULT_HEALTH_POLICY } from '../../../src/pool/health.ts';
+import type { IdentityConfig } from '../../../src/pool/identity-config.ts';
+import { IdentityPool, type Lease } from '../../../src/pool/identity-pool.ts';
+import type { PoolEvent } from '../../../src/pool/pool-events.ts';
+import { RedisLedger } from '../../../src/pool/shared/redis-ledger.ts';
+import type { UpstreamOutcome } from '../../../src/providers/outcome.ts';
+import { SharedState } from '../../../src/store/redis/shared-state.ts';
+import { FakeProvider, type FakeIdentity } from '../../support/fake-provider.ts';
+import { eventually } from '../../helpers/harness.ts';
+import { startRedis, type RedisServer } from '../../helpers/redis-server.ts';
+
+const OK: UpstreamOutcome = { kind: 'ok', message: 'hi' };
+const limited = (retryAfterMs: number): UpstreamOutcome => ({ kind: 'rate_limited', retryAfterMs, detail: 'HTTP 429' });
+const log = createLogger({ level: 'error', pretty: false, write: () => undefined });
+
+let redis: RedisServer;
+const opened: { shared: SharedState; pool: IdentityPool<FakeIdentity> }[] = [];
+let prefixes = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const { pool, shared } of opened) {
+    pool.close();
+    shared.close();
+  }
+  await redis.stop();
+});
+
+const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig => ({
+  id,
+  cookies: `visitor=${id}`,
+  weight: 1,
+  maxConcurrent: 1,
+  rpm: 0,
+  enabled: true,
+  ...extra,
+});
+
+interface Instance {
+  pool: IdentityPool<FakeIdentity>;
+  shared: SharedState;
+  provider: FakeProvider;
+  events: PoolEvent[];
+  take(timeoutMs?: number): Promise<Lease<FakeIdentity>>;
+  give(lease: Lease<FakeIdentity>, outcome?: UpstreamOutcome): void;
+  member(id: string): IdentityPool<FakeIdentity>['list'] extends () => readonly (infer M)[] ? M : never;
+}
+
+/** `count` instances of one pool on a fresh key prefix. */
+async function instances(count: number, identities: IdentityConfig[], leaseTtlMs = 30_000): Promise<Instance[]> {
+  const prefix = `t${++prefixes}:`;
+  const made: Instance[] = [];
+  for (let i = 0; i < count; i++) {
+    const shared = new SharedState({ url: redis.url, prefix, log, commandTimeoutMs: 1_000 });
+    await shared.start();
+    const provider = new FakeProvider();
+    const pool = new IdentityPool<FakeIdentity>({
+      identities,
+      states: provider,
+      policy: DEFAULT_HEALTH_POLICY,
+      queueMax: 10,
+      queueTimeoutMs: 10_000,
+      outliers: null,
+      ledger: new RedisLedger(shared, { leaseTtlMs, log }),
+    });
+    await pool.syncShared();
+    opened.push({ shared, pool });
+    const events: PoolEvent[] = [];
+    pool.onEvent((e) => events.push(e));
+    made.push({
+      pool,
+      shared,
+      provider,
+      events,
+      take: (timeoutMs = 5_000) => pool.acquire({ signal: AbortSignal.timeout(timeoutMs + 1_000), deadline: Date.now() + timeoutMs }),
+      give: (lease, outcome = OK) => pool.release(lease, { outcome, latencyMs: 10, timeoutCounts: true }),
+      member: (id) => pool.list().find((m) => m.id === id)!,
+    });
+  }
+  return made;
+}
+
+/** Settles with the lease, or with the error. */
+const outcomeOf = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+
+describe('shared limits', () => {
+  test('maxConcurrent holds across instances; a release on one wakes the waiter on the other at once', async () => {
+    const [a, b] = await instances(2, [identity('acct', { maxConcurrent: 2 })]);
+    const first = await a!.take();
+    const second = await b!.take();
+    let third: Lease<FakeIdentity> | null = null;
+    const waiting = b!.take(20_000).then((lease) => (third = lease));
+    // Both slots are held (one per instance): the third waits, though b holds only one locally.
+    await Bun.sleep(300);
+    expect(third).toBeNull();
+    const releasedAt = performance.now();
+    a!.give(first);
+    await waiting;
+    // Woken by the freed event, not by a lease running out (30 s) or a poll.
+    expect(performance.now() - releasedAt).toBeLessThan(2_000);
+    b!.give(second);
+    b!.give(third!);
+  });
+
+  test('the rpm window is one window for every instance', async () => {
+    const [a, b, c] = await instances(3, [identity('acct', { maxConcurrent: 5, rpm: 4 })]);
+    for (const instance of [a!, b!, c!, a!]) instance.give(await instance.take());
+    const refused = await outcomeOf(c!.take(300));
+    expect(refused).toHaveProperty('error');
+    expect((refused as { error: unknown }).error).toBeInstanceOf(GatewayError);
+    expect(redis.cli('ZCARD', `t${prefixes}:{i:acct}:calls`)).toBe('4');
+  });
+
+  test('pacing: a start on one instance opens the gap for all', async () => {
+    const [a, b] = await instances(2, [identity('acct', { maxConcurrent: 5, minIntervalMs: 1_500 })]);
+    const startA = performance.now();
+    a!.give(await a!.take());
+    b!.give(await b!.take(10_000));
+    expect(performance.now() - startA).toBeGreaterThanOrEqual(1_400);
+  });
+});
+
+describe('shared health', () => {
+  test('a 429 on one instance cools the identity on the others within milliseconds', async () => {
+    const [a, b, c] = await instances(3, [identity('acct', { maxConcurrent: 3 }), identity('spare', { maxConcurrent: 3 })]);
+    const lease = await a!.take();
+    const cooled = lease.member.id;
+    a!.give(lease, limited(120_000));
+    expect(await eventually(() => b!.member(cooled).health.state.kind === 'cooling' && c!.member(cooled).health.state.kind === 'cooling', 1_000)).toBe(true);
+    expect(b!.events).toContainEqual(expect.objectContaining({ type: 'state', id: cooled, to: 'cooling', remote: true }));
+    // Even an instance whose mirror had not heard yet is refused by Redis itself.
+    for (let i = 0; i < 4; i++) {
+      const l = await b!.take();
+      expect(l.member.id).not.toBe(cooled);
+      b!.give(l);
+    }
+  });
+
+  test('after a cooldown only one instance sends the probe; its success brings it back everywhere', async () => {
+    const [a, b, c] = await instances(3, [identity('acct', { maxConcurrent: 5 })]);
+    a!.give(await a!.take(), limited(400));
+    await eventually(() => b!.member('acct').health.state.kind === 'cooling' && c!.member('acct').health.state.kind === 'cooling', 1_000);
+    // All three ask as soon as the cooldown ends.
+    const takes = [a!, b!, c!].map((instance) => outcomeOf(instance.take(3_000)));
+    await Bun.sleep(900);
+    const probes = [a!, b!, c!].flatMap((instance) => instance.events.filter((e) => e.type === 'picked' && e.probe));
+    expect(probes).toHaveLength(1);
+    const prober = [a!, b!, c!].find((instance) => instance.events.some((e) => e.type === 'picked' && e.probe))!;
+    const settled = await Promise.race([Promise.all(takes), Bun.sleep(200).then(() => null)]);
+    expect(settled).toBeNull();
+    // The probe answers: the others get their leases.
+    const probeLease = (await takes[[a!, b!, c!].indexOf(prober)]) as { value: Lease<FakeIdentity> };
+    prober.give(probeLease.value);
+    const all = await Promise.all(takes);
+    for (const [i, result] of all.entries()) {
+      expect(result).toHaveProperty('value');
+      if (i !== [a!, b!, c!].indexOf(prober)) [a!, b!, c!][i]!.give((result as { value: Lease<FakeIdentity> }).value);
+    }
+    for (const instance of [a!, b!, c!]) expect(instance.member('acct').health.state.kind).toBe('ready');
+  });
+
+  test("an operator's disable on one instance reaches every other", async () => {
+    const [a, b] = await instances(2, [identity('acct'), identity('other')]);
+    expect(a!.pool.disable('acct')).toBe(true);
+    expect(await eventually(() => b!.member('acct').health.state.kind === 'disabled', 1_000)).toBe(true);
+    a!.pool.enable('acct');
+    expect(await eventually(() => b!.member('acct').health.state.kind === 'ready', 1_000)).toBe(true);
+  });
+
+  test('an instance that starts later takes over the shared health', async () => {
+    const [a] = await instances(1, [identity('acct')]);
+    a!.give(await a!.take(), limited(300_000));
+    const prefix = `t${prefixes}:`;
+    await eventually(() => redis.cli('HGET', `${prefix}{i:acct}:health`, 'version') !== '', 1_000);
+    prefixes--; // the same prefix
+    const [late] = await instances(1, [identity('acct')]);
+    expect(late!.member('acct').health.state.kind).toBe('cooling');
+  });
+});
+
+describe('shared identity state', () => {
+  test('credentials fetched by one instance are taken over by the others', async () => {
+    const [a, b] = await instances(2, [identity('acct')]);
+    const member = a!.member('acct');
+    await a!.provider.refresh(member.state);
+    await a!.provider.refresh(member.state);
+    a!.pool.stateChanged('acct');
+    expect(await eventually(() => b!.member('acct').state.credential === 2, 1_000)).toBe(true);
+  });
+});
+
+test("a crashed instance's lease is freed within the lease time", async () => {
+  const [a, b] = await instances(2, [identity('acct')], 3_000);
+  await a!.take();
+  // The process dies: no release, no renewal.
+  a!.pool.close();
+  a!.shared.close();
+  const started = performance.now();
+  const lease = await b!.take(10_000);
+  const waited = performance.now() - started;
+  expect(waited).toBeGreaterThan(1_500);
+  expect(waited).toBeLessThan(6_000);
+  b!.give(lease);
+}, 15_000);
+
+test('a held lease is renewed while its request runs', async () => {
+  const [a, b] = await instances(2, [identity('acct')], 3_000);
+  const lease = await a!.take();
+  // Refused for longer than the lease time: renewed, not run out.
+  const refused = await outcomeOf(b!.take(5_000));
+  expect(refused).toHaveProperty('error');
+  a!.give(lease);
+}, 15_000);
