@@ -14,6 +14,8 @@ export interface GatewayProcess {
   otherOutput(): string;
   /** SIGTERM, then waits for the exit; throws when it does not exit 0 within `deadlineMs`. */
   stop(deadlineMs: number): Promise<void>;
+  /** SIGKILL: a crash (nothing saved, nothing released); resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 const live = new Set<Subprocess>();
@@ -67,6 +69,11 @@ export async function spawnGateway(command: string[], env: Record<string, string
     url: started,
     port: Number(new URL(started).port),
     otherOutput: () => other,
+    async kill() {
+      proc.kill('SIGKILL');
+      await proc.exited;
+      rmSync(cwd, { recursive: true, force: true });
+    },
     async stop(deadlineMs) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       let deadline: ReturnType<typeof setTimeout> | undefined;

@@ -66,6 +66,10 @@ export class SharedState {
     this.subscriber.onconnect = () => {
       if (this.subscribed) void this.subscribe().catch(() => undefined);
     };
+    // Back after an episode: end it now, not at the next request's command.
+    this.commands.onconnect = () => {
+      if (this.failing) void this.send('PING', []).catch(() => undefined);
+    };
   }
 
   /** Connects both clients and subscribes; throws (a clear start-up error) when Redis cannot be reached. */
@@ -87,6 +91,8 @@ export class SharedState {
   }
 
   get status(): SharedStatus {
+    // A lost connection is an episode at once (/readyz), not only when the next command fails.
+    if (!this.failing && this.subscribed && !this.commands.connected) this.markFailing(new Error('connection lost'));
     return this.failing ? { ok: false, ...this.failing } : { ok: true };
   }
 
@@ -163,12 +169,15 @@ export class SharedState {
     return result;
   }
 
-  private unavailable(error: unknown): GatewayError {
+  private markFailing(error: unknown): void {
+    if (this.failing) return;
     const reason = redisReason(error);
-    if (!this.failing) {
-      this.failing = { reason, since: this.now() };
-      this.options.log.error('shared state unavailable: Redis does not answer; requests that need it get 503 until it does', { redis: this.host, error: reason });
-    }
+    this.failing = { reason, since: this.now() };
+    this.options.log.error('shared state unavailable: Redis does not answer; requests that need it get 503 until it does', { redis: this.host, error: reason });
+  }
+
+  private unavailable(error: unknown): GatewayError {
+    this.markFailing(error);
     return new GatewayError(
       'shared_state_unavailable',
       `The gateway cannot reach the state it shares with its other instances (Redis), so this request was not carried out. Retry in a moment.`,
