@@ -40,6 +40,20 @@ export interface SharedEvent {
 
 const RETRY_AFTER_SECONDS = 2;
 
+/** The layout of the keys this gateway writes; an instance refuses a Redis written by a newer one. */
+export const SHARED_SCHEMA_VERSION = 1;
+
+/** What `kimi-gateway check --redis` reports. */
+export interface SharedStateReport {
+  /** Median round trip of a few PINGs. */
+  latencyMs: number;
+  redisVersion: string | null;
+  /** The schema version stored under the prefix; null = no gateway has used this prefix yet. */
+  schema: number | null;
+  /** Gateway instances subscribed to this prefix's channel now. */
+  instances: number;
+}
+
 export class SharedState {
   /** This instance's name in events (random per process). */
   readonly instance = `gw-${crypto.randomUUID().slice(0, 8)}`;
@@ -82,6 +96,51 @@ export class SharedState {
       this.close();
       throw new SharedStateStartError(`cannot reach Redis at ${this.host} (REDIS_URL): ${redisReason(error)}`);
     }
+    const schema = await this.claimSchema().catch((error: Error) => {
+      this.close();
+      throw new SharedStateStartError(`cannot read the shared state on Redis at ${this.host}: ${redisReason(error)}`);
+    });
+    if (schema > SHARED_SCHEMA_VERSION) {
+      this.close();
+      throw new SharedStateStartError(
+        `the shared state under KEY_PREFIX "${this.prefix}" on Redis at ${this.host} was written by a newer gateway (layout ${schema}; this one knows ${SHARED_SCHEMA_VERSION}): upgrade this instance, or give it another KEY_PREFIX`,
+      );
+    }
+  }
+
+  /** Connects, measures and reads, for `check --redis`; throws a SharedStateStartError when Redis cannot be reached. Changes nothing. */
+  async report(): Promise<SharedStateReport> {
+    try {
+      await withTimeout(this.commands.connect(), this.timeoutMs, 'connecting');
+      const rounds: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await this.send('PING', []);
+        rounds.push(performance.now() - started);
+      }
+      rounds.sort((a, b) => a - b);
+      const info = await this.send<string>('INFO', ['server']);
+      const schema = await this.send<string | null>('GET', [`${this.prefix}schema`]);
+      const numsub = await this.send<(string | number)[]>('PUBSUB', ['NUMSUB', this.channel]);
+      return {
+        latencyMs: rounds[2]!,
+        redisVersion: /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? null,
+        schema: schema === null ? null : Number(schema),
+        instances: Number(numsub[1] ?? 0),
+      };
+    } catch (error) {
+      throw new SharedStateStartError(`cannot reach Redis at ${this.host}: ${redisReason(error)}`);
+    } finally {
+      this.commands.close();
+      this.subscriber.close();
+    }
+  }
+
+  /** Marks the prefix as this gateway's layout (first user) and returns the layout stored there. */
+  private async claimSchema(): Promise<number> {
+    const key = `${this.prefix}schema`;
+    await this.send('SET', [key, SHARED_SCHEMA_VERSION, 'NX']);
+    return Number(await this.send<string | null>('GET', [key]));
   }
 
   close(): void {
