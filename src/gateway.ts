@@ -217,9 +217,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   pruner.start();
 
   // Fetch what identities need before the first requests do (kimi-ai.chat: a nonce).
+  // With REDIS_URL one instance fetches (and shares) them; the others take its result over.
   for (const member of pool.list()) {
     if (!member.config.enabled || !provider.needsRefresh(member.state)) continue;
-    void provider.refresh(member.state).then((result) => {
+    void pool.claimRefresh(member.id).then(async (mine) => {
+      if (!mine) return;
+      const result = await provider.refresh(member.state);
       if (result.ok) pool.stateChanged(member.id);
       else log.warn('could not prepare the identity yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });
     });

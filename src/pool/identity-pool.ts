@@ -27,6 +27,9 @@ import { REAL_TIMERS, timerDelay, type PoolTimers, type TimerHandle } from './po
  */
 export const MAX_WAKE_MS = 60_000;
 
+/** How long one instance's claim on fetching an identity's credentials keeps the others from fetching too. */
+const REFRESH_CLAIM_MS = 30_000;
+
 export interface PoolOptions<S> {
   identities: readonly IdentityConfig[];
   /** Makes, saves and versions each identity's provider state. */
@@ -198,6 +201,14 @@ export class IdentityPool<S = unknown> {
   leaseForProbe(id: string): Lease<S> | null {
     const member = this.members.find((m) => m.id === id && !m.removed);
     return member ? this.lease(member, this.now(), 0, null) : null;
+  }
+
+  /**
+   * Whether this process should fetch the identity's credentials now: always alone; with a
+   * shared ledger only the instance that claims it (the others take its result over).
+   */
+  async claimRefresh(id: string): Promise<boolean> {
+    return this.ledger ? this.ledger.claimRefresh(id, REFRESH_CLAIM_MS).catch(() => true) : true;
   }
 
   /** The provider state of an identity changed outside a request (an operator's refresh, start-up): save and share it. */

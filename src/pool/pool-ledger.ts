@@ -45,6 +45,8 @@ export interface PoolLedger {
   load(id: string): Promise<{ health: SharedHealth | null; state: { state: string; seed: string } | null }>;
   /** Shares the provider state (after a refresh here). Never throws. */
   writeState(member: PoolMember<unknown>, state: string, seed: string): void;
+  /** Claims the fetch of an identity's credentials for `ms` (one instance fetches, the others take its result over); false: another has it. */
+  claimRefresh(id: string, ms: number): Promise<boolean>;
   onEvent(handler: (event: LedgerEvent) => void): void;
   close(): void;
 }

@@ -110,6 +110,14 @@ describe('limits across instances', () => {
     expect(await stateOf(gateways[2]!, 'acct-a')).toBe('cooling');
   }, 30_000);
 
+  test('credentials are fetched once for every instance: the others take them over', async () => {
+    const { emulator, gateways } = await cluster(3, poolOf(['acct-a', 'acct-b']));
+    expect(await eventually(() => emulator.stats()['acct-a']?.pages === 1 && emulator.stats()['acct-b']?.pages === 1, 5_000)).toBe(true);
+    for (let i = 0; i < 9; i++) expect((await chat(gateways[i % 3]!)).status).toBe(200);
+    expect(emulator.stats()['acct-a']!.pages).toBe(1);
+    expect(emulator.stats()['acct-b']!.pages).toBe(1);
+  }, 30_000);
+
   test("an operator's disable on one instance reaches the others within a second", async () => {
     const { gateways } = await cluster(3, poolOf(['acct-a', 'acct-b']));
     expect((await admin(gateways[0]!).disable('acct-a')).ok).toBe(true);

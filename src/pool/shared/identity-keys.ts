@@ -9,6 +9,7 @@ export interface IdentityKeys {
   health: string;
   probe: string;
   state: string;
+  refresh: string;
 }
 
 export function identityKeys(prefix: string, id: string): IdentityKeys {
@@ -20,5 +21,6 @@ export function identityKeys(prefix: string, id: string): IdentityKeys {
     health: `${base}:health`,
     probe: `${base}:probe`,
     state: `${base}:state`,
+    refresh: `${base}:refresh`,
   };
 }

@@ -109,6 +109,11 @@ export class RedisLedger implements PoolLedger {
     this.shared.run(WRITE_STATE, [keys.state], [state, seed, this.channel, this.shared.instance, member.id, KEEP_MS]).catch(() => undefined);
   }
 
+  async claimRefresh(id: string, ms: number): Promise<boolean> {
+    const keys = identityKeys(this.shared.prefix, id);
+    return (await this.shared.send<string | null>('SET', [keys.refresh, this.shared.instance, 'NX', 'PX', ms])) === 'OK';
+  }
+
   onEvent(handler: (event: LedgerEvent) => void): void {
     this.handlers.push(handler);
   }
