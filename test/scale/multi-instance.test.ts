@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator/emulator.ts';
+import type { FaultRule } from '../../emulator/types.ts';
 import { adminClient } from '../helpers/admin-client.ts';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { gatewayCommand } from '../helpers/gateway-under-test.ts';
@@ -37,8 +38,8 @@ interface Cluster {
   logs: string[][];
 }
 
-async function cluster(count: number, accounts: unknown, env: Record<string, string> = {}, latencyMs = 0): Promise<Cluster> {
-  const emulator = startEmulator({ latencyMs });
+async function cluster(count: number, accounts: unknown, env: Record<string, string> = {}, latencyMs = 0, faults: FaultRule[] = []): Promise<Cluster> {
+  const emulator = startEmulator({ latencyMs, faults });
   emulators.push(emulator);
   const accountsFile = writeAccountsFile(accounts);
   const prefix = `mi${++prefixes}:`;
@@ -111,8 +112,10 @@ describe('limits across instances', () => {
   }, 30_000);
 
   test('credentials are fetched once for every instance: the others take them over', async () => {
-    const { emulator, gateways } = await cluster(3, poolOf(['acct-a', 'acct-b']));
-    expect(await eventually(() => emulator.stats()['acct-a']?.pages === 1 && emulator.stats()['acct-b']?.pages === 1, 5_000)).toBe(true);
+    // A slow chat page: every instance is up while the first fetch still runs.
+    const { emulator, gateways } = await cluster(3, poolOf(['acct-a', 'acct-b']), {}, 0, [{ kind: 'slow', on: 'page', delayMs: 4_000 }]);
+    expect(await eventually(() => emulator.stats()['acct-a']?.pages === 1 && emulator.stats()['acct-b']?.pages === 1, 10_000)).toBe(true);
+    emulator.clearFaults();
     for (let i = 0; i < 9; i++) expect((await chat(gateways[i % 3]!)).status).toBe(200);
     expect(emulator.stats()['acct-a']!.pages).toBe(1);
     expect(emulator.stats()['acct-b']!.pages).toBe(1);
