@@ -7,6 +7,9 @@ import type { TurnReport } from '../chat/turn-report.ts';
 import type { RequestRecord } from '../ops/request-record.ts';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** What the dashboard and logs keep of a client's model name and of an unmatched path. */
+const MODEL_MAX = 100;
+const PATH_MAX = 200;
 
 /** The outcome of a request whose client left (whatever the upstream call's own outcome). */
 export const CLIENT_CLOSED = 'client_closed';
@@ -22,6 +25,8 @@ export class RequestTrace {
   readonly at = Date.now();
   readonly startedAt = performance.now();
   readonly method: string;
+  /** The request's URL, read only when no route matched (its path is shown then). */
+  private readonly url: string;
   route = '';
   keyName: string | null = null;
   model: string | null = null;
@@ -38,6 +43,28 @@ export class RequestTrace {
   constructor(request: Request) {
     this.id = requestIdFrom(request.headers.get('x-request-id'));
     this.method = request.method;
+    this.url = request.url;
+  }
+
+  /**
+   * The model the client asked for, as it sent it (bounded, control characters replaced), so a
+   * request refused before its model is accepted still shows it; a served request's own route
+   * sets the public id afterwards.
+   */
+  requested(body: unknown): void {
+    const model = typeof body === 'object' && body !== null ? Reflect.get(body, 'model') : undefined;
+    if (typeof model === 'string' && model !== '') this.model = bounded(model.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd'), MODEL_MAX);
+  }
+
+  /** The raw path, no query (it may carry an access_token), bounded. */
+  path(): string {
+    let path: string;
+    try {
+      path = new URL(this.url).pathname;
+    } catch {
+      path = '?';
+    }
+    return bounded(path, PATH_MAX);
   }
 
   /** The answer's content is leaving now. */
@@ -98,6 +125,7 @@ export class RequestTraces {
       at: trace.at,
       method: trace.method,
       route: trace.route,
+      ...(trace.route === 'unmatched' ? { path: trace.path() } : {}),
       status,
       keyName: trace.keyName,
       model: trace.model,
@@ -115,3 +143,10 @@ export class RequestTraces {
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+function bounded(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Never end on half of a surrogate pair.
+  const end = /[\ud800-\udbff]/.test(text.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${text.slice(0, end)}\u2026`;
+}

@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import type { RequestRecord } from './request-record.ts';
 
 /** Probes polled every few seconds would drown the log at info. */
-const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/admin/identities', '/admin/activity']);
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/admin/identities', '/admin/activity', '/admin/canary']);
 
 export function logRequest(log: Logger, r: RequestRecord): void {
   const level = QUIET_ROUTES.has(r.route) && r.status < 400 ? 'debug' : r.status >= 500 ? 'warn' : 'info';

@@ -61,10 +61,10 @@ describe('buckets', () => {
     c.t += 25_000; // two empty buckets, then the current one
     const b = feed.snapshot().buckets.slice(-4);
     expect(b.map((x) => x.t)).toEqual([T0, T0 + 10_000, T0 + 20_000, T0 + 30_000]);
-    expect(b[0]).toEqual({ t: T0, ok: 2, failed: 1, outcomes: { ok: 2, rate_limited: 1 } });
-    expect(b[1]).toEqual({ t: T0 + 10_000, ok: 1, failed: 1, outcomes: { invalid_request_error: 1, ok: 1 } });
-    expect(b[2]).toEqual({ t: T0 + 20_000, ok: 0, failed: 0, outcomes: {} });
-    expect(b[3]).toEqual({ t: T0 + 30_000, ok: 0, failed: 0, outcomes: {} });
+    expect(b[0]).toEqual({ t: T0, ok: 2, clientErrors: 0, failed: 1, outcomes: { ok: 2, rate_limited: 1 } });
+    expect(b[1]).toEqual({ t: T0 + 10_000, ok: 1, clientErrors: 0, failed: 1, outcomes: { invalid_request_error: 1, ok: 1 } });
+    expect(b[2]).toEqual({ t: T0 + 20_000, ok: 0, clientErrors: 0, failed: 0, outcomes: {} });
+    expect(b[3]).toEqual({ t: T0 + 30_000, ok: 0, clientErrors: 0, failed: 0, outcomes: {} });
   });
 
   test('a bucket runs from its start up to (not including) the next start', () => {
@@ -92,7 +92,7 @@ describe('buckets', () => {
     expect(snap.buckets[0]!.t).toBe(T0 + 10_000);
     expect(snap.buckets.every((b) => b.ok === 0 && b.failed === 0)).toBe(true);
     feed.record(rec('challenged'));
-    expect(feed.snapshot().buckets.at(-1)).toEqual({ t: T0 + 15 * MIN, ok: 0, failed: 1, outcomes: { challenged: 1 } });
+    expect(feed.snapshot().buckets.at(-1)).toEqual({ t: T0 + 15 * MIN, ok: 0, clientErrors: 0, failed: 1, outcomes: { challenged: 1 } });
   });
 
   test('a jump far past the window shows nothing old', () => {

@@ -184,11 +184,13 @@ describe('admin API', () => {
     await h.openai.chat.completions.create({ model: 'kimi-k2-instruct', messages: [{ role: 'user', content: 'ok one' }] });
     await h.call('/v1/chat/completions', { json: { messages: [] } });
     const snap = (await (await admin('/admin/activity?minutes=5')).json()) as {
-      buckets: Array<{ ok: number; failed: number }>;
+      buckets: Array<{ ok: number; clientErrors: number; failed: number }>;
       recent: Array<{ route: string; status: number; outcome: string; keyName: string | null }>;
     };
     expect(snap.buckets.reduce((n, b) => n + b.ok, 0)).toBe(1);
-    expect(snap.buckets.reduce((n, b) => n + b.failed, 0)).toBe(1);
+    // A 400 is the client's mistake, not a failure (issue 14).
+    expect(snap.buckets.reduce((n, b) => n + b.clientErrors, 0)).toBe(1);
+    expect(snap.buckets.reduce((n, b) => n + b.failed, 0)).toBe(0);
     const chats = snap.recent.filter((r) => r.route === '/v1/chat/completions');
     expect(chats.map((r) => r.status)).toEqual([400, 200]);
     expect(chats[0]!.outcome).toBe('invalid_request_error');

@@ -25,7 +25,11 @@ export const anthropicRoutes = (deps: AnthropicRouteDeps) => {
           trace.keyName = caller;
           return { caller };
         })
-        .resolve(async ({ request }) => ({ body: await readJsonBody(request, deps.maxBodyBytes) }))
+        .resolve(async ({ request, trace }) => {
+          const body = await readJsonBody(request, deps.maxBodyBytes);
+          trace.requested(body); // shown even if the request is refused
+          return { body };
+        })
         .post('/v1/messages', create)
         .post('/messages', create)
         .post('/v1/messages/count_tokens', count)

@@ -720,19 +720,29 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
     RequestRecord: {
       type: 'object',
       description: 'One finished request.',
-      required: ['id', 'at', 'method', 'route', 'status', 'keyName', 'model', 'stream', 'identity', 'attempts', 'outcome', 'durationMs', 'upstreamMs', 'firstContentMs', 'queueWaitMs'],
+      required: ['id', 'at', 'method', 'route', 'status', 'keyName', 'model', 'stream', 'identity', 'attempts', 'outcome', 'result', 'durationMs', 'upstreamMs', 'firstContentMs', 'queueWaitMs'],
       properties: {
         id: { type: 'string', description: 'Its X-Request-Id.' },
         at: epochMs('Arrival'),
         method: { type: 'string' },
-        route: { type: 'string', description: 'The route pattern, not the raw path.', examples: ['/v1/chat/completions'] },
+        route: { type: 'string', description: 'The route pattern, not the raw path ("unmatched" when none matched).', examples: ['/v1/chat/completions'] },
+        path: { type: 'string', maxLength: 200, description: 'Only when no route matched: the path asked for (no query), bounded.' },
         status: { type: 'integer' },
         keyName: { type: nullable('string'), description: 'Name of the client key used, never the key.' },
-        model: { type: nullable('string'), description: 'Chat requests only.' },
+        model: {
+          type: nullable('string'),
+          maxLength: 100,
+          description: 'Chat requests only: the public model id, or for a request refused before its model was accepted the name the client sent (bounded).',
+        },
         stream: { type: 'boolean' },
         identity: { type: nullable('string'), description: 'The identity that answered, or the last one tried.' },
         attempts: { type: 'integer', minimum: 0, description: 'Identities tried.' },
         outcome: { type: 'string', description: '"ok", an upstream outcome kind or an error code.', examples: ['ok', 'rate_limited', 'invalid_request_error'] },
+        result: {
+          type: 'string',
+          enum: ['ok', 'client_error', 'failed'],
+          description: 'Whose fault: client_error is a 4xx other than 429, or a client that left; failed is a 5xx, a 429, or a stream that broke after its start.',
+        },
         durationMs: { type: 'number' },
         upstreamMs: { type: nullable('number') },
         firstContentMs: { type: nullable('number') },
@@ -742,11 +752,12 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
 
     ActivityBucket: {
       type: 'object',
-      required: ['t', 'ok', 'failed', 'outcomes'],
+      required: ['t', 'ok', 'clientErrors', 'failed', 'outcomes'],
       properties: {
         t: epochMs('Bucket start'),
         ok: { type: 'integer', minimum: 0 },
-        failed: { type: 'integer', minimum: 0 },
+        clientErrors: { type: 'integer', minimum: 0, description: "Refused for the client's own doing: a 4xx other than 429, or a client that left." },
+        failed: { type: 'integer', minimum: 0, description: 'What the gateway or the site failed: 5xx, 429, a stream that broke after its start.' },
         outcomes: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Count per outcome ("ok" included).' },
       },
     },

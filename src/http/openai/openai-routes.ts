@@ -52,7 +52,11 @@ export const openaiRoutes = (deps: OpenAIRouteDeps) => {
         .delete('/responses/:id', ({ params, caller }) => responses.remove(caller, params.id))
         .guard({}, (withBody) =>
           withBody
-            .resolve(async ({ request }) => ({ body: await readJsonBody(request, deps.maxBodyBytes) }))
+            .resolve(async ({ request, trace }) => {
+              const body = await readJsonBody(request, deps.maxBodyBytes);
+              trace.requested(body); // shown even if the request is refused
+              return { body };
+            })
             .post('/v1/chat/completions', chat)
             .post('/chat/completions', chat)
             .post('/v1/responses', responses.create)

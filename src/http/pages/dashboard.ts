@@ -1,19 +1,46 @@
 // The operator dashboard's browser script (served inline by pages.ts, compiled to JavaScript
-// once per process): the identities table and its actions, the activity chart and recent
-// requests, and the chat playground. Data comes from same-origin fetches of /admin/* (the
-// browser re-sends the page's Basic credentials) and /v1/* (Bearer key). Every dynamic
-// value goes in through textContent / createElement, never innerHTML.
+// once per process): the site canary's banner, the identities table, its actions and the
+// add/edit form, the activity chart and recent requests, and the chat playground. Data comes
+// from same-origin fetches of /admin/* (the browser re-sends the page's Basic credentials)
+// and /v1/* (Bearer key). Every dynamic value goes in through textContent / createElement,
+// never innerHTML; cookies and proxy passwords are only ever typed in, never read back.
 // Runs in the browser only: import types, nothing else (the page cannot load modules).
 
-import type { ActivitySnapshot } from '../../ops/activity-feed.ts';
+import type { CanaryView } from '../../chat/canary/site-canary.ts';
+import type { StepResult } from '../../chat/identity-check.ts';
+import type { ActivityRequest, ActivitySnapshot } from '../../ops/activity-feed.ts';
 import type { IdentityView } from '../../ops/identity-view.ts';
-import type { RequestRecord } from '../../ops/request-record.ts';
 
 /** GET /admin/identities (admin-api.ts). */
 interface IdentityList {
   now: number;
   queueDepth: number;
   identities: IdentityView[];
+}
+
+/** GET /admin/identities/{id} (identity-editor.ts): the live view and the settings in effect, secrets replaced. */
+interface IdentityDetail {
+  identity: IdentityView;
+  settings: IdentitySettings;
+}
+interface IdentitySettings {
+  id: string;
+  hasCookies: boolean;
+  /** Masked (user name and password as ***). */
+  proxy: string | null;
+  userAgent: string | null;
+  enabled: boolean;
+  /** The settings the identity does not set itself (from the file's defaults or built in). */
+  inherited: string[];
+  [limit: string]: unknown;
+}
+/** POST /admin/identities/probe. */
+interface ProbeAnswer {
+  id: string;
+  ok: boolean;
+  page: StepResult;
+  message: StepResult;
+  summary: string;
 }
 
 /** The parts of OpenAI's chat answers the playground reads. */
@@ -40,6 +67,7 @@ interface ChatPayload {
 
 const IDENTITIES_EVERY_MS = 2000;
 const ACTIVITY_EVERY_MS = 5000;
+const CANARY_EVERY_MS = 5000;
 const ACTIVITY_MINUTES = 15;
 const KEY_STORAGE = 'kimi-gateway.playground.apiKey';
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -65,6 +93,10 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return e;
 }
 const pad2 = (n: number): string => String(n).padStart(2, '0');
+/** "1 identity", "2 identities", "0 requests". */
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   ms = Math.max(0, ms);
@@ -111,12 +143,15 @@ function messageOf(body: unknown, res: Response): string {
   if (isRecord(body) && typeof body.message === 'string') return body.message;
   return `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
 }
-async function adminFetch(path: string, method?: 'POST'): Promise<{ res: Response; body: unknown }> {
+async function adminFetch(path: string, method?: 'POST' | 'PATCH' | 'DELETE', json?: unknown): Promise<{ res: Response; body: unknown }> {
+  const headers: Record<string, string> = { accept: 'application/json', 'x-requested-with': 'kimi-dashboard' };
+  if (json !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, {
     method: method || 'GET',
     credentials: 'same-origin',
     cache: 'no-store',
-    headers: { accept: 'application/json', 'x-requested-with': 'kimi-dashboard' },
+    headers,
+    body: json === undefined ? null : JSON.stringify(json),
   });
   const body = await readJson(res);
   return { res, body };
@@ -224,8 +259,9 @@ function buildRow(id: string): Row {
   const toggle = button('disable', 'Disable', 'Take this identity out of rotation');
   const refresh = button('refresh', 'Refresh nonce', 'Fetch a fresh nonce from the site now');
   const probe = button('probe', 'Probe', 'Send one test request through this identity');
+  const edit = button('edit', 'Edit', 'Change its cookies, proxy or limits, or delete it');
   cells.actions.append(actions);
-  return { tr, cells, toggle, buttons: [toggle, refresh, probe] };
+  return { tr, cells, toggle, buttons: [toggle, refresh, probe, edit] };
 }
 
 function updateRow(row: Row, x: IdentityView, now: number): void {
@@ -292,7 +328,7 @@ function renderIdentities(data: Partial<IdentityList>): void {
   const parts = Object.keys(counts)
     .sort()
     .map((k) => `${counts[k]} ${k}`);
-  $('summary').textContent = `${list.length} identities${parts.length ? ` (${parts.join(', ')})` : ''} · queue ${data.queueDepth || 0}`;
+  $('summary').textContent = `${plural(list.length, 'identity', 'identities')}${parts.length ? ` (${parts.join(', ')})` : ''} · queue ${data.queueDepth || 0}`;
   $('identities-updated').textContent = `updated ${fmtClock(Date.now(), true)}`;
 }
 
@@ -341,8 +377,318 @@ $('identities-body').addEventListener('click', (event) => {
   const tr = button.closest('tr[data-identity]');
   const id = tr instanceof HTMLElement ? tr.dataset.identity : undefined;
   const action = button.dataset.action;
-  if (id !== undefined && action !== undefined) runAction(id, action);
+  if (id === undefined || action === undefined) return;
+  if (action === 'edit') openEditor(id);
+  else runAction(id, action);
 });
+
+// ---- identity form: add, edit, test, delete -------------------------------
+// Cookies and the proxy are write-only here: the server never sends them back (hasCookies, a
+// masked proxy), so an empty field keeps what is set and a checkbox removes it. An emptied
+// limit means "inherit" (null removes the identity's own value). Only what changed is sent.
+const form = byId('id-form', HTMLFormElement);
+const idInput = byId('f-id', HTMLInputElement);
+const cookiesInput = byId('f-cookies', HTMLTextAreaElement);
+const cookiesRemove = byId('f-cookies-remove', HTMLInputElement);
+const proxyInput = byId('f-proxy', HTMLInputElement);
+const proxyRemove = byId('f-proxy-remove', HTMLInputElement);
+const userAgentInput = byId('f-userAgent', HTMLInputElement);
+const enabledBox = byId('f-enabled', HTMLInputElement);
+const NUMBER_FIELDS = ['maxConcurrent', 'rpm', 'weight', 'minIntervalMs', 'jitterMs'] as const;
+const numberInputs = NUMBER_FIELDS.map((name) => ({ name, input: byId(`f-${name}`, HTMLInputElement) }));
+const FIELD_ERRORS = ['id', 'cookies', 'proxy', 'userAgent', 'enabled', ...NUMBER_FIELDS];
+const formButtons = ['f-save', 'f-test', 'f-delete', 'f-cancel'].map((id) => byId(id, HTMLButtonElement));
+
+/** The identity being edited (null: adding one), with the texts its fields started from. */
+let editing: { id: string; text: Record<string, string>; enabled: boolean } | null = null;
+let formBusy = false;
+
+function setFormError(text: string, field?: string | null): void {
+  setBanner('id-form-error', text);
+  for (const name of FIELD_ERRORS) {
+    const e = $(`e-${name}`);
+    const named = Boolean(text) && field === name;
+    e.hidden = !named;
+    e.textContent = named ? text : '';
+    const input = document.getElementById(`f-${name}`);
+    if (input) {
+      if (named) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+}
+function setFormStatus(text: string): void {
+  $('f-status').textContent = text;
+}
+function showProbe(text: string, ok: boolean): void {
+  const p = $('id-probe');
+  p.hidden = !text;
+  p.textContent = text;
+  p.classList.toggle('failed', !ok);
+}
+function setFormBusy(busy: boolean): void {
+  formBusy = busy;
+  for (const b of formButtons) b.disabled = busy;
+}
+
+/** Empties every field (what was typed, secrets included, leaves the page). */
+function clearForm(): void {
+  for (const input of [idInput, cookiesInput, proxyInput, userAgentInput, ...numberInputs.map((f) => f.input)]) {
+    input.value = '';
+    input.placeholder = '';
+  }
+  idInput.placeholder = 'e.g. acct-3';
+  cookiesInput.placeholder = 'name=value; other=value';
+  proxyInput.placeholder = 'none (a proxy URL with user:password@host:port)';
+  userAgentInput.placeholder = "the gateway's default browser";
+  for (const f of numberInputs) f.input.placeholder = 'inherit';
+  cookiesRemove.checked = false;
+  proxyRemove.checked = false;
+  cookiesInput.disabled = false;
+  proxyInput.disabled = false;
+  enabledBox.checked = true;
+  setFormError('');
+  setFormStatus('');
+  showProbe('', true);
+}
+
+function closeForm(): void {
+  clearForm();
+  editing = null;
+  form.hidden = true;
+}
+
+function openAdd(): void {
+  clearForm();
+  editing = null;
+  $('id-form-title').textContent = 'Add identity';
+  idInput.disabled = false;
+  $('f-cookies-remove-row').hidden = true;
+  $('f-proxy-remove-row').hidden = true;
+  byId('f-delete', HTMLButtonElement).hidden = true;
+  form.hidden = false;
+  idInput.focus();
+}
+
+async function openEditor(id: string): Promise<void> {
+  if (formBusy) return;
+  clearForm();
+  $('id-form-title').textContent = `Edit ${id}`;
+  form.hidden = false;
+  setFormStatus('loading…');
+  setFormBusy(true);
+  try {
+    const { res, body } = await adminFetch(`/admin/identities/${encodeURIComponent(id)}`);
+    if (!res.ok) throw new HttpError(res.status, messageOf(body, res));
+    const detail = (isRecord(body) ? body : {}) as Partial<IdentityDetail>;
+    fillEditor(id, isRecord(detail.settings) ? detail.settings : {});
+    setFormStatus('');
+  } catch (error) {
+    closeForm();
+    showActionResult(id, 'edit', false, describeFailure(error));
+  } finally {
+    setFormBusy(false);
+  }
+}
+
+function fillEditor(id: string, settings: Partial<IdentitySettings>): void {
+  const inherited = new Set(Array.isArray(settings.inherited) ? settings.inherited : []);
+  const text: Record<string, string> = {};
+  idInput.value = id;
+  idInput.disabled = true;
+  cookiesInput.placeholder = settings.hasCookies ? 'set (kept): paste new cookies to replace them' : 'none: paste cookies to add them';
+  $('f-cookies-remove-row').hidden = !settings.hasCookies;
+  // The proxy as the server masks it: no user name or password.
+  proxyInput.placeholder = settings.proxy ? `kept: ${settings.proxy}` : 'none (a proxy URL with user:password@host:port)';
+  $('f-proxy-remove-row').hidden = !settings.proxy;
+  const ua = typeof settings.userAgent === 'string' ? settings.userAgent : '';
+  text.userAgent = inherited.has('userAgent') ? '' : ua;
+  userAgentInput.value = text.userAgent;
+  userAgentInput.placeholder = inherited.has('userAgent') ? `inherit${ua ? `: ${ua}` : " (the gateway's default browser)"}` : '';
+  for (const { name, input } of numberInputs) {
+    const value = settings[name];
+    const shown = typeof value === 'number' ? String(value) : '';
+    text[name] = inherited.has(name) ? '' : shown;
+    input.value = text[name];
+    input.placeholder = inherited.has(name) ? `inherit${shown ? ` (${shown})` : ''}` : 'inherit';
+  }
+  enabledBox.checked = settings.enabled !== false;
+  byId('f-delete', HTMLButtonElement).hidden = false;
+  editing = { id, text, enabled: enabledBox.checked };
+}
+
+/** A number field's text as the API takes it: a number when it reads as one, else the text (the API names the field). */
+function numberValue(text: string): number | string {
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+/** A new identity's fields: what was filled in. */
+function addBody(): Record<string, unknown> {
+  const body: Record<string, unknown> = { id: idInput.value.trim() };
+  if (cookiesInput.value.trim()) body.cookies = cookiesInput.value.trim();
+  if (proxyInput.value.trim()) body.proxy = proxyInput.value.trim();
+  if (userAgentInput.value.trim()) body.userAgent = userAgentInput.value.trim();
+  for (const { name, input } of numberInputs) if (input.value.trim()) body[name] = numberValue(input.value.trim());
+  if (!enabledBox.checked) body.enabled = false;
+  return body;
+}
+
+/** An edit's changes: only the fields that differ from what the form started with. */
+function patchBody(start: NonNullable<typeof editing>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (cookiesRemove.checked) body.cookies = null;
+  else if (cookiesInput.value.trim()) body.cookies = cookiesInput.value.trim();
+  if (proxyRemove.checked) body.proxy = null;
+  else if (proxyInput.value.trim()) body.proxy = proxyInput.value.trim();
+  const ua = userAgentInput.value.trim();
+  if (ua !== (start.text.userAgent ?? '')) body.userAgent = ua || null;
+  for (const { name, input } of numberInputs) {
+    const value = input.value.trim();
+    if (value !== (start.text[name] ?? '')) body[name] = value ? numberValue(value) : null;
+  }
+  if (enabledBox.checked !== start.enabled) body.enabled = enabledBox.checked;
+  return body;
+}
+
+/** An API refusal next to the form, and next to the field it names. */
+function showRefusal(res: Response, body: unknown): void {
+  const param = isRecord(body) && isRecord(body.error) && typeof body.error.param === 'string' ? body.error.param : null;
+  setFormError(`HTTP ${res.status}: ${messageOf(body, res)}`, param);
+  setFormStatus('not saved');
+}
+
+async function saveForm(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  if (formBusy) return;
+  const start = editing;
+  setFormError('');
+  showProbe('', true);
+  const payload = start ? patchBody(start) : addBody();
+  if (start && Object.keys(payload).length === 0) {
+    setFormStatus('nothing changed');
+    return;
+  }
+  const id = start ? start.id : String(payload.id);
+  setFormBusy(true);
+  setFormStatus('saving…');
+  try {
+    const { res, body } = start
+      ? await adminFetch(`/admin/identities/${encodeURIComponent(start.id)}`, 'PATCH', payload)
+      : await adminFetch('/admin/identities', 'POST', payload);
+    if (!res.ok) {
+      showRefusal(res, body);
+      return;
+    }
+    const state = isRecord(body) && isRecord(body.identity) && typeof body.identity.state === 'string' ? body.identity.state : null;
+    closeForm();
+    showActionResult(id, start ? 'save' : 'add', true, `written to the account file${state ? `; now ${state}` : ''}`);
+    await refreshIdentitiesNow();
+  } catch (error) {
+    setFormError(describeFailure(error));
+    setFormStatus('not saved');
+  } finally {
+    setFormBusy(false);
+  }
+}
+
+function stepText(step: StepResult | undefined): string {
+  if (!step) return '—';
+  if (step.ok === true) return `ok in ${step.ms} ms`;
+  if (step.ok === null) return step.why;
+  return step.detail ? `${step.kind}: ${step.detail}` : step.kind;
+}
+
+/** Test: the form's settings checked against the site (page, nonce, one tiny message); nothing is saved. */
+async function testForm(): Promise<void> {
+  if (formBusy) return;
+  const start = editing;
+  const body = start ? patchBody(start) : addBody();
+  const base = start ? `?base=${encodeURIComponent(start.id)}` : '';
+  setFormError('');
+  showProbe('', true);
+  setFormBusy(true);
+  setFormStatus('testing against the site…');
+  try {
+    const { res, body: answer } = await adminFetch(`/admin/identities/probe${base}`, 'POST', body);
+    if (!res.ok) {
+      showRefusal(res, answer);
+      setFormStatus('not tested');
+      return;
+    }
+    const probe = (isRecord(answer) ? answer : {}) as Partial<ProbeAnswer>;
+    const verdict = probe.ok ? 'works' : 'FAILS';
+    showProbe(`Test ${verdict} (not saved): chat page and nonce ${stepText(probe.page)}; message ${stepText(probe.message)}`, probe.ok === true);
+    setFormStatus('');
+  } catch (error) {
+    setFormError(describeFailure(error));
+    setFormStatus('');
+  } finally {
+    setFormBusy(false);
+  }
+}
+
+async function deleteIdentity(): Promise<void> {
+  const start = editing;
+  if (formBusy || !start) return;
+  if (!window.confirm(`Delete identity ${start.id}? It is removed from the account file; its requests in flight finish.`)) return;
+  setFormError('');
+  setFormBusy(true);
+  setFormStatus('deleting…');
+  try {
+    const { res, body } = await adminFetch(`/admin/identities/${encodeURIComponent(start.id)}`, 'DELETE');
+    if (!res.ok) {
+      showRefusal(res, body);
+      return;
+    }
+    closeForm();
+    showActionResult(start.id, 'delete', true, 'removed from the pool and the account file');
+    await refreshIdentitiesNow();
+  } catch (error) {
+    setFormError(describeFailure(error));
+    setFormStatus('');
+  } finally {
+    setFormBusy(false);
+  }
+}
+
+byId('id-add', HTMLButtonElement).addEventListener('click', openAdd);
+form.addEventListener('submit', saveForm);
+byId('f-test', HTMLButtonElement).addEventListener('click', testForm);
+byId('f-delete', HTMLButtonElement).addEventListener('click', deleteIdentity);
+byId('f-cancel', HTMLButtonElement).addEventListener('click', closeForm);
+cookiesRemove.addEventListener('change', () => {
+  cookiesInput.disabled = cookiesRemove.checked;
+  if (cookiesRemove.checked) cookiesInput.value = '';
+});
+proxyRemove.addEventListener('change', () => {
+  proxyInput.disabled = proxyRemove.checked;
+  if (proxyRemove.checked) proxyInput.value = '';
+});
+
+// ---- site canary ---------------------------------------------------------
+/** A banner while the canary says the site drifted or is down; nothing when ok, unknown or off. */
+async function refreshCanary(): Promise<void> {
+  const banner = $('site-banner');
+  try {
+    const { res, body } = await adminFetch('/admin/canary');
+    const view = (res.ok && isRecord(body) ? body : {}) as Partial<CanaryView> & { now?: number };
+    const state = view.state;
+    if (state !== 'drift' && state !== 'down') {
+      banner.hidden = true;
+      banner.textContent = '';
+      delete banner.dataset.state;
+      return;
+    }
+    const now = typeof view.now === 'number' ? view.now : Date.now();
+    const since = typeof view.since === 'number' ? ` since ${fmtClock(view.since, true)} (${fmtAgo(now - view.since)})` : '';
+    const what = state === 'drift' ? 'The site changed (canary: drift)' : 'The site is down (canary: down)';
+    banner.dataset.state = state;
+    banner.textContent = `${what}${since}${view.reason ? `: ${view.reason}` : ''}`;
+    banner.hidden = false;
+  } catch {
+    // The identities poll reports an unreachable gateway.
+  }
+}
 
 // ---- activity ------------------------------------------------------------
 let lastActivity: Partial<ActivitySnapshot> | null = null;
@@ -362,19 +708,19 @@ function drawChart(snapshot: Partial<ActivitySnapshot>): void {
   const box = $('chart');
   const buckets = Array.isArray(snapshot.buckets) ? snapshot.buckets : [];
   const bucketMs = snapshot.bucketMs || 10000;
-  const width = Math.max(320, box.clientWidth || 600);
+  const width = Math.max(200, box.clientWidth || 600);
   const height = 190;
   const [left, right, top, bottom] = [40, 8, 10, 22];
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const n = Math.max(1, buckets.length);
   let max = 0;
-  for (const b of buckets) max = Math.max(max, b.ok + b.failed);
+  for (const b of buckets) max = Math.max(max, b.ok + (b.clientErrors || 0) + b.failed);
   const scale = niceScale(max);
   const y = (v: number): number => top + plotH - (v / scale.top) * plotH;
   const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'requests per bucket' });
   const title = svg('title');
-  title.textContent = `Requests per ${bucketMs / 1000} s: ok and failed`;
+  title.textContent = `Requests per ${bucketMs / 1000} s: ok, client errors and failed`;
   root.append(title);
   for (let v = 0; v <= scale.top; v += scale.step) {
     root.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(v), y2: y(v) }));
@@ -392,14 +738,21 @@ function drawChart(snapshot: Partial<ActivitySnapshot>): void {
     const kinds = Object.keys(outcomes)
       .filter((k) => k !== 'ok')
       .map((k) => `${k} ${outcomes[k]}`);
-    tip.textContent = `${fmtClock(b.t, true)}: ${b.ok} ok, ${b.failed} failed${kinds.length ? ` (${kinds.join(', ')})` : ''}`;
+    const client = b.clientErrors || 0;
+    tip.textContent = `${fmtClock(b.t, true)}: ${b.ok} ok, ${plural(client, 'client error')}, ${b.failed} failed${kinds.length ? ` (${kinds.join(', ')})` : ''}`;
     g.append(tip, svg('rect', { class: 'hit', x, y: top, width: slot, height: plotH }));
-    if (b.ok > 0) g.append(svg('rect', { class: 'bar-ok', x, y: y(b.ok), width: barW, height: plotH - (y(b.ok) - top) }));
-    if (b.failed > 0) g.append(svg('rect', { class: 'bar-failed', x, y: y(b.ok + b.failed), width: barW, height: y(b.ok) - y(b.ok + b.failed) }));
+    // Stacked from the bottom: ok, client errors, failed.
+    const stack = (className: string, from: number, count: number) => {
+      if (count > 0) g.append(svg('rect', { class: className, x, y: y(from + count), width: barW, height: y(from) - y(from + count) }));
+    };
+    stack('bar-ok', 0, b.ok);
+    stack('bar-client', b.ok, client);
+    stack('bar-failed', b.ok + client, b.failed);
     root.append(g);
     // A time label on every 5-minute boundary.
     if (b.t % 300000 === 0) {
-      const label = svg('text', { class: 'axis', x, y: height - 6, 'text-anchor': i === 0 ? 'start' : 'middle' });
+      const anchor = i === 0 ? 'start' : x + 18 > width - right ? 'end' : 'middle';
+      const label = svg('text', { class: 'axis', x: anchor === 'end' ? width - right : x, y: height - 6, 'text-anchor': anchor });
       label.textContent = fmtClock(b.t, false);
       root.append(label);
     }
@@ -407,7 +760,14 @@ function drawChart(snapshot: Partial<ActivitySnapshot>): void {
   box.replaceChildren(root);
 }
 
-function renderRecent(recent: RequestRecord[] | undefined): void {
+/** ok, client_error or failed; a gateway without the class: by status. */
+function resultOf(r: ActivityRequest): string {
+  if (r.result) return r.result;
+  return r.outcome === 'ok' ? 'ok' : r.status >= 400 && r.status < 500 && r.status !== 429 ? 'client_error' : 'failed';
+}
+const RESULT_CLASS: Record<string, string> = { ok: 'ok', client_error: 'client', failed: 'failed' };
+
+function renderRecent(recent: ActivityRequest[] | undefined): void {
   const body = $('recent-body');
   const list = Array.isArray(recent) ? recent : [];
   body.replaceChildren(
@@ -421,14 +781,18 @@ function renderRecent(recent: RequestRecord[] | undefined): void {
       };
       td(fmtClock(r.at, true)).title = new Date(r.at).toLocaleString();
       td(r.id, 'mono');
-      td(`${r.method} ${r.route}`, 'mono');
-      td(r.model);
+      // An unmatched route shows the path it was asked for (bounded by the gateway).
+      const route = td(`${r.method} ${r.path ?? r.route}`, 'mono wrap');
+      if (r.path) route.title = 'no such route';
+      td(r.model, 'wrap');
       td(r.stream ? 'yes' : 'no');
       td(r.identity, 'mono');
       td(r.attempts, 'num');
+      const kind = RESULT_CLASS[resultOf(r)] ?? 'failed';
+      tr.dataset.result = resultOf(r);
       const outcome = td('');
-      outcome.replaceChildren(el('span', `badge ${r.outcome === 'ok' ? 'ok' : 'failed'}`, r.outcome));
-      td(r.status, `num ${r.status < 400 ? 'status-ok' : 'status-failed'}`);
+      outcome.replaceChildren(el('span', `badge ${kind}`, r.outcome));
+      td(r.status, `num status-${kind}`);
       td(fmtDuration(r.durationMs), 'num');
       return tr;
     }),
@@ -445,13 +809,16 @@ async function refreshActivity(): Promise<void> {
     drawChart(snapshot);
     renderRecent(snapshot.recent);
     let ok = 0;
+    let client = 0;
     let failed = 0;
     for (const b of snapshot.buckets || []) {
       ok += b.ok;
+      client += b.clientErrors || 0;
       failed += b.failed;
     }
-    const total = ok + failed;
-    $('activity-totals').textContent = `${total} requests, ${failed} failed${total ? ` (${((100 * failed) / total).toFixed(1)}%)` : ''}`;
+    const total = ok + client + failed;
+    const share = (n: number) => (total && n ? ` (${((100 * n) / total).toFixed(1)}%)` : '');
+    $('activity-totals').textContent = `${plural(total, 'request')}: ${failed} failed${share(failed)}, ${plural(client, 'client error')}${share(client)}`;
     setBanner('activity-error', '');
   } catch (error) {
     setBanner('activity-error', describeFailure(error));
@@ -498,6 +865,7 @@ function showError(text: string): void {
   e.textContent = text || '';
 }
 
+/** GET /v1/models with the key entered (never on page load without one: that would only be a 401 in the activity). */
 async function loadModels(): Promise<void> {
   const status = $('pg-models-status');
   status.textContent = 'loading models…';
@@ -516,7 +884,7 @@ async function loadModels(): Promise<void> {
       }),
     );
     if (ids.includes(previous)) modelSelect.value = previous;
-    status.textContent = `${ids.length} models`;
+    status.textContent = plural(ids.length, 'model');
   } catch (error) {
     status.textContent =
       error instanceof HttpError && error.status === 401
@@ -525,14 +893,20 @@ async function loadModels(): Promise<void> {
   }
 }
 
+function noKeyYet(): void {
+  $('pg-models-status').textContent = 'enter the API key to list the models (or List models, if the gateway has no client keys)';
+}
+
 keyInput.addEventListener('change', () => {
   try {
     sessionStorage.setItem(KEY_STORAGE, keyInput.value.trim());
   } catch {
     /* ignore */
   }
-  loadModels();
+  if (keyInput.value.trim()) loadModels();
+  else noKeyYet();
 });
+byId('pg-models-load', HTMLButtonElement).addEventListener('click', () => loadModels());
 
 // Reads an SSE body, calling onData with each parsed 'data:' payload; returns on [DONE] or end.
 async function readSse(body: ReadableStream<Uint8Array>, onData: (event: ChatAnswer) => void): Promise<void> {
@@ -654,4 +1028,6 @@ messageBox.addEventListener('keydown', (event) => {
 // ---- start -----------------------------------------------------------------
 const refreshIdentitiesNow = poll(refreshIdentities, IDENTITIES_EVERY_MS);
 poll(refreshActivity, ACTIVITY_EVERY_MS);
-loadModels();
+poll(refreshCanary, CANARY_EVERY_MS);
+if (keyInput.value.trim()) loadModels();
+else noKeyYet();
