@@ -28,6 +28,8 @@ import { RedisLedger } from './pool/shared/redis-ledger.ts';
 import { BUN_MAX_HTTP_REQUESTS_LIMIT, sharedFetchGate } from './providers/fetch-gate.ts';
 import { KimiAiChatProvider } from './providers/kimi-ai-chat/provider.ts';
 import type { Provider } from './providers/provider.ts';
+import { RedisSessionLocks } from './sessions/redis-session-locks.ts';
+import { RedisSessionRepo } from './sessions/redis-session-repo.ts';
 import { SessionPruner } from './sessions/session-pruner.ts';
 import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
@@ -106,15 +108,17 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
 
   const sessionRepo = new SessionRepo(db);
   const storage = new StorageHealth({ file: config.dbPath, log, probe: () => sessionRepo.probeWrite() });
+  // With REDIS_URL, conversations live on Redis (shared by every instance), not in the file.
+  const sessionStore = shared ? new RedisSessionRepo(shared) : sessionRepo;
   const sessions = new SessionService({
-    repo: sessionRepo,
+    repo: sessionStore,
     ttlMs: config.sessionTtlSeconds * 1000,
     maxSessions: config.sessionMax,
     contextMaxLength: config.contextMaxLength,
     newConversation: () => provider.newConversation(),
-    storage,
+    ...(shared ? { sharedLocks: new RedisSessionLocks(shared) } : { storage }),
   });
-  const pruner = new SessionPruner(sessionRepo, { intervalMs: config.sessionPruneIntervalMs, log });
+  const pruner = new SessionPruner(sessionStore, { intervalMs: config.sessionPruneIntervalMs, log });
   const turns = new TurnService({ sessions, failover, contextMaxLength: config.contextMaxLength, requestTimeoutMs: config.requestTimeoutMs });
 
   const metrics = new GatewayMetrics({
@@ -215,6 +219,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   }
   const server = app.server!;
   pruner.start();
+  // On Redis the session count (metrics) is learnt from Redis: a first pass now, not a minute from now.
+  if (shared) void pruner.run();
 
   // Fetch what identities need before the first requests do (kimi-ai.chat: a nonce).
   // With REDIS_URL one instance fetches (and shares) them; the others take its result over.

@@ -9,6 +9,7 @@ import { GatewayError } from '../errors.ts';
 import type { ToolCall } from '../tools/types.ts';
 import type { ModelInfo } from '../providers/provider.ts';
 import type { ResponseLink, SessionService } from '../sessions/session-service.ts';
+import { andThen, type MaybePromise } from '../sessions/session-store.ts';
 import type { Failover } from './failover.ts';
 import { newTurnReport, type TurnReport } from './turn-report.ts';
 import { promptHead, readAnswer, type TurnShape } from './turn-shape.ts';
@@ -92,23 +93,27 @@ export class TurnService {
 
   /**
    * Accepts a turn: throws 400 context_length_exceeded now when its own messages (and tools)
-   * cannot fit, and 404 previous_response_not_found now for a response it cannot continue.
+   * cannot fit, and 404 previous_response_not_found for a response it cannot continue (a turn
+   * that continues a stored response kept on Redis is accepted once that response is read).
    */
-  start(request: TurnRequest): Turn {
-    const ownPrompt = buildPrompt(this.ownMessages(request), this.options.contextMaxLength, promptHead(request.shape, null));
-    return new Turn(this, request, ownPrompt, this.now(), this.options.requestTimeoutMs);
+  start(request: TurnRequest & { response?: undefined }): Turn;
+  start(request: TurnRequest): MaybePromise<Turn>;
+  start(request: TurnRequest): MaybePromise<Turn> {
+    const link = request.response;
+    if (!link || link.previousId === null) return this.accept(request, []);
+    const previous = this.options.sessions.previousResponse(request.caller, link.previousId);
+    return andThen(previous, ({ history }) => this.accept(request, history));
   }
 
   /**
-   * What the turn's prompt is built from as far as is known before its session is held: a chat
-   * turn's messages; a response's instructions, the history it continues (stored responses never
-   * change, so this is the prompt it will get) and its input.
+   * `history`: a response's stored history (stored responses never change, so the prompt built
+   * here is the one it will get); the turn's own prompt comes before its session is held.
    */
-  private ownMessages(request: TurnRequest): ChatMessage[] {
+  private accept(request: TurnRequest, history: ChatMessage[]): Turn {
     const link = request.response;
-    if (!link) return request.messages;
-    const history = link.previousId === null ? [] : this.options.sessions.previousResponse(request.caller, link.previousId).history;
-    return [...link.instructions, ...history, ...request.messages];
+    const own = link ? [...link.instructions, ...history, ...request.messages] : request.messages;
+    const ownPrompt = buildPrompt(own, this.options.contextMaxLength, promptHead(request.shape, null));
+    return new Turn(this, request, ownPrompt, this.now(), this.options.requestTimeoutMs);
   }
 
   /** The error the pool would refuse a turn with at once, so a stream can still answer with a status. */

@@ -1,9 +1,10 @@
 // Deletes expired sessions in batches sized to a time budget, handing the event loop
 // back between batches, and checkpoints the WAL after each batch in a turn of its own,
-// so requests are not stalled behind a large prune (see the `sessions` benchmark).
+// so requests are not stalled behind a large prune (see the `sessions` benchmark). On
+// Redis, which expires sessions itself, a batch only trims the last-use index.
 
 import type { Logger } from '../log.ts';
-import type { SessionRepo } from './session-repo.ts';
+import type { SessionStore } from './session-store.ts';
 
 export interface PrunerOptions {
   intervalMs: number;
@@ -27,7 +28,7 @@ export class SessionPruner {
   private stopped = false;
 
   constructor(
-    private readonly repo: SessionRepo,
+    private readonly repo: Pick<SessionStore, 'pruneExpired' | 'checkpoint'>,
     private readonly options: PrunerOptions,
   ) {}
 
@@ -59,13 +60,14 @@ export class SessionPruner {
     try {
       while (!this.stopped) {
         const started = performance.now();
-        const n = this.repo.pruneExpired(now, batchSize);
+        const pruned = this.repo.pruneExpired(now, batchSize);
+        const n = typeof pruned === 'number' ? pruned : await pruned;
         const ms = performance.now() - started;
         deleted += n;
         // Checkpoint each batch's pages in a turn of their own: otherwise SQLite's automatic
         // checkpoint (every 1000 pages, fsync included) lands inside a batch or a request's commit.
         await yieldToRequests();
-        this.repo.checkpoint();
+        this.repo.checkpoint?.();
         if (n < batchSize) break;
         // Follow the measured cost, growing at most twofold per step.
         if (budgetMs > 0) batchSize = Math.min(2000, batchSize * 2, Math.max(25, Math.round((batchSize * budgetMs) / Math.max(ms, 0.05))));

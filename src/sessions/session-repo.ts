@@ -3,24 +3,9 @@
 
 import type { Database, Statement } from 'bun:sqlite';
 import type { ChatMessage } from '../conversation/messages.ts';
+import type { SessionStore, SessionSummary, SessionWrite, StoredSession } from './session-store.ts';
 
-export interface StoredSession {
-  owner: string;
-  id: string;
-  /** Fingerprint of the conversation after its latest turn (sessions found by content); null for named ones. */
-  tip: string | null;
-  upstreamSessionId: string;
-  identityId: string | null;
-  history: ChatMessage[];
-  turns: number;
-  createdAt: number;
-  lastUsedAt: number;
-  expiresAt: number;
-  /** A stored Responses API response: its response object as JSON (null or absent: a chat session). */
-  payload?: string | null;
-}
-
-export type SessionSummary = Omit<StoredSession, 'history' | 'tip' | 'payload'> & { named: boolean; messages: number };
+export type { SessionSummary, StoredSession } from './session-store.ts';
 
 type Row = {
   owner: string;
@@ -41,7 +26,7 @@ type SummaryRow = Omit<Row, 'history' | 'payload'> & { messages: number };
 /** A probe row's size: more than a page, so storing it needs new pages like a real turn. */
 const PROBE_BYTES = 8_192;
 
-export class SessionRepo {
+export class SessionRepo implements SessionStore {
   private readonly byId: Statement<Row, [{ owner: string; id: string; now: number }]>;
   private readonly byTip: Statement<Row, [{ tip: string; now: number }]>;
   private readonly insertRow: Statement<unknown, [Row]>;
@@ -183,6 +168,25 @@ export class SessionRepo {
       lastUsedAt: r.last_used_at,
       expiresAt: r.expires_at,
     }));
+  }
+
+  /**
+   * An answered turn in one transaction of the group commit: the handle moved, the row
+   * stored, and (for a new row) the least recently used evicted over the cap.
+   */
+  commit({ session, mode, move, maxSessions }: SessionWrite): Promise<void> {
+    return this.commitSoon(() => {
+      if (move) this.moveConversation(move.owner, move.id, move.from, move.to);
+      if (!session) return;
+      if (mode === 'update') {
+        this.update(session);
+        return;
+      }
+      // A name may belong to an expired row that is not pruned yet (a generated id never does).
+      if (mode === 'replace') this.delete(session.owner, session.id);
+      this.insert(session);
+      if (maxSessions > 0) this.evictLeastRecentlyUsed(this.rows - maxSessions);
+    });
   }
 
   /**

@@ -1,8 +1,10 @@
 // Conversations that continue: finds the session a request belongs to (by name, or by
 // the fingerprint of the history a stateless client resends, or the stored response a
 // Responses API request continues), holds it for the turn so turns of one session never
-// interleave, and stores the turn only once it was answered. Every storage access goes
-// through StorageHealth: a failing disk is a 503, never a 500.
+// interleave, and stores the turn only once it was answered. The store is the SQLite file
+// (every access through StorageHealth: a failing disk is a 503, never a 500) or Redis shared
+// by several instances (its own 503 when unreachable; turns of one session are then held
+// across instances too, behind this process's own lock).
 
 import type { ChatMessage } from '../conversation/messages.ts';
 import { ClientGoneError, clientText, GatewayError } from '../errors.ts';
@@ -10,11 +12,13 @@ import { silentLogger } from '../log.ts';
 import { StorageHealth } from '../store/storage-health.ts';
 import { answeredPrefix, conversationTip } from './fingerprint.ts';
 import { KeyedMutex, type Unlock } from './keyed-mutex.ts';
-import type { SessionRepo, SessionSummary, StoredSession } from './session-repo.ts';
+import type { SharedSessionLocks } from './redis-session-locks.ts';
+import type { MaybePromise, SessionStore, SessionSummary, StoredSession } from './session-store.ts';
+import { andThen } from './session-store.ts';
 import { continueConversation, historyWithinBudget } from './session-history.ts';
 
 export interface SessionServiceOptions {
-  repo: SessionRepo;
+  repo: SessionStore;
   ttlMs: number;
   /** Most sessions kept; the least recently used go first. 0 = no cap. */
   maxSessions: number;
@@ -25,6 +29,8 @@ export interface SessionServiceOptions {
   now?: () => number;
   /** Default: one that only maps errors (no log, no probe). */
   storage?: StorageHealth;
+  /** One turn at a time per session across instances too (Redis); taken after this process's own lock. */
+  sharedLocks?: SharedSessionLocks;
 }
 
 export interface TurnRequest {
@@ -102,7 +108,7 @@ export const previousResponseNotFound = (id: string) =>
 
 export class SessionService {
   private readonly locks = new KeyedMutex();
-  private readonly repo: SessionRepo;
+  private readonly repo: SessionStore;
   private readonly now: () => number;
   private readonly storage: StorageHealth;
 
@@ -119,51 +125,66 @@ export class SessionService {
     return request.name === null ? this.beginRecognised(request) : this.beginNamed(request, request.name);
   }
 
+  // The methods below answer at once from the SQLite store (a failure throws now) and with a
+  // promise from Redis; callers await them either way.
+
   /** A live stored response of this owner; throws 404 previous_response_not_found when there is none. */
-  previousResponse(owner: string, id: string): StoredResponse {
-    const stored = this.storage.read(() => this.repo.findResponse(owner, id, this.now()));
-    if (!stored) throw previousResponseNotFound(id);
-    return { history: stored.history, payload: stored.payload! };
+  previousResponse(owner: string, id: string): MaybePromise<StoredResponse> {
+    return andThen(this.read(() => this.repo.findResponse(owner, id, this.now())), (stored) => {
+      if (!stored) throw previousResponseNotFound(id);
+      return { history: stored.history, payload: stored.payload! };
+    });
   }
 
   /** A live stored response's object (JSON) for its owner; null when there is none. */
-  responsePayload(owner: string, id: string): string | null {
-    return this.storage.read(() => this.repo.findResponse(owner, id, this.now()))?.payload ?? null;
+  responsePayload(owner: string, id: string): MaybePromise<string | null> {
+    return andThen(this.read(() => this.repo.findResponse(owner, id, this.now())), (stored) => stored?.payload ?? null);
   }
 
   /** Deletes a live stored response of this owner (never a chat session of that name). */
-  deleteResponse(owner: string, id: string): boolean {
-    return this.storage.write(() => this.repo.deleteResponse(owner, id, this.now()));
+  deleteResponse(owner: string, id: string): MaybePromise<boolean> {
+    return this.write(() => this.repo.deleteResponse(owner, id, this.now()));
   }
 
-  delete(owner: string, id: string): boolean {
-    return this.storage.write(() => this.repo.delete(owner, id));
+  delete(owner: string, id: string): MaybePromise<boolean> {
+    return this.write(() => this.repo.delete(owner, id));
   }
 
   /** Operator's delete: one owner's session, or the id under every owner when owner is null. */
-  deleteAnyOwner(id: string, owner: string | null): number {
-    return this.storage.write(() => (owner === null ? this.repo.deleteEveryOwner(id) : Number(this.repo.delete(owner, id))));
+  deleteAnyOwner(id: string, owner: string | null): MaybePromise<number> {
+    return this.write(() => (owner === null ? this.repo.deleteEveryOwner(id) : andThen(this.repo.delete(owner, id), Number)));
   }
 
   /** Live sessions, most recently used first (no content). */
-  list(limit: number, offset: number): SessionSummary[] {
-    return this.storage.read(() => this.repo.list(this.now(), limit, offset));
+  list(limit: number, offset: number): MaybePromise<SessionSummary[]> {
+    return this.read(() => this.repo.list(this.now(), limit, offset));
   }
 
   /** Sessions that have not expired (a count query: for operators, not per request). */
-  liveCount(): number {
-    return this.storage.read(() => this.repo.countUnexpired(this.now()));
+  liveCount(): MaybePromise<number> {
+    return this.read(() => this.repo.countUnexpired(this.now()));
   }
 
-  /** Sessions stored (expired ones not yet pruned included). */
+  /** Sessions stored (SQLite: expired ones not yet pruned included; Redis: live ones as of this instance's last write or prune). */
   get size(): number {
     return this.repo.size;
+  }
+
+  // StorageHealth maps the SQLite file's failures, which are synchronous; the Redis store
+  // rejects with its own 503 (shared_state_unavailable), which passes through unchanged.
+  private read<T>(work: () => MaybePromise<T>): MaybePromise<T> {
+    return this.storage.read(work);
+  }
+
+  private write<T>(work: () => MaybePromise<T>): MaybePromise<T> {
+    return this.storage.write(work);
   }
 
   private async beginNamed(request: TurnRequest, name: string): Promise<SessionTurn> {
     const unlock = await this.lock(request.owner, name, request);
     try {
-      const stored = this.storage.read(() => this.repo.find(request.owner, name, this.now()));
+      const found = this.read(() => this.repo.find(request.owner, name, this.now()));
+      const stored = found instanceof Promise ? await found : found;
       const messages = continueConversation(stored?.history ?? [], request.messages);
       return this.turn(request.owner, name, stored, messages, unlock, { named: true });
     } catch (error) {
@@ -179,13 +200,15 @@ export class SessionService {
       const tip = conversationTip(request.owner, prefix);
       // A concurrent turn may move the tip while we wait for the lock; then look again.
       for (let look = 0; look < 3; look++) {
-        const candidate = this.storage.read(() => this.repo.findByTip(tip, this.now()));
+        const byTip = this.read(() => this.repo.findByTip(tip, this.now()));
+        const candidate = byTip instanceof Promise ? await byTip : byTip;
         if (!candidate) break;
         forkedFrom = candidate;
         const unlock = await this.lock(request.owner, candidate.id, request);
         let current: StoredSession | null;
         try {
-          current = this.storage.read(() => this.repo.find(request.owner, candidate.id, this.now()));
+          const found = this.read(() => this.repo.find(request.owner, candidate.id, this.now()));
+          current = found instanceof Promise ? await found : found;
         } catch (error) {
           unlock();
           throw error;
@@ -209,7 +232,8 @@ export class SessionService {
       // One turn at a time per stored response: branching from it twice is allowed, in turn.
       unlock = await this.lock(owner, link.previousId, request);
       try {
-        previous = this.storage.read(() => this.repo.findResponse(owner, link.previousId!, this.now()));
+        const found = this.read(() => this.repo.findResponse(owner, link.previousId!, this.now()));
+        previous = found instanceof Promise ? await found : found;
         if (!previous) throw previousResponseNotFound(link.previousId);
       } catch (error) {
         unlock();
@@ -242,15 +266,9 @@ export class SessionService {
         if (!previous && !link.store) return Promise.resolve();
         // The upstream handle goes on with this response; the previous one takes a new handle, so a
         // later branch from it starts a conversation of its own on the site (as a chat fork does).
-        const fresh = previous ? this.options.newConversation() : null;
+        const move = previous ? { owner, id: previous.id, from: conversation, to: this.options.newConversation() } : undefined;
         return this.storage.writeSoon(() =>
-          this.repo.commitSoon(() => {
-            if (previous && fresh) this.repo.moveConversation(owner, previous.id, conversation, fresh);
-            if (!link.store) return;
-            this.repo.insert(session);
-            const { maxSessions } = this.options;
-            if (maxSessions > 0) this.repo.evictLeastRecentlyUsed(this.repo.size - maxSessions);
-          }),
+          this.repo.commit({ session: link.store ? session : null, mode: 'insert', move, maxSessions: this.options.maxSessions }),
         );
       },
       release: unlock,
@@ -290,18 +308,10 @@ export class SessionService {
           // A chat turn on a row named like a stored response makes it a chat session.
           payload: null,
         };
-        if (stored) return this.storage.writeSoon(() => this.repo.commitSoon(() => void this.repo.update(session)));
-        // A new session may reuse the id of an expired one that is not pruned yet (a generated
-        // id never does). Evicting over the cap is part of the same transaction: the turn is
-        // stored wholly or not at all.
-        return this.storage.writeSoon(() =>
-          this.repo.commitSoon(() => {
-            if (named) this.repo.delete(owner, id);
-            this.repo.insert(session);
-            const { maxSessions } = this.options;
-            if (maxSessions > 0) this.repo.evictLeastRecentlyUsed(this.repo.size - maxSessions);
-          }),
-        );
+        // A new named session may reuse the name of an expired one (a generated id never does).
+        // Evicting over the cap is part of the same step: the turn is stored wholly or not at all.
+        const mode = stored ? 'update' : named ? 'replace' : 'insert';
+        return this.storage.writeSoon(() => this.repo.commit({ session, mode, maxSessions: this.options.maxSessions }));
       },
       release: unlock,
     };
@@ -309,16 +319,30 @@ export class SessionService {
 
   private async lock(owner: string, id: string, request: TurnRequest): Promise<Unlock> {
     const key = `${owner}\u0000${id}`;
-    if (!this.locks.isLocked(key)) {
+    const shared = this.options.sharedLocks;
+    if (!this.locks.isLocked(key) && !shared) {
       if (request.signal.aborted) throw new ClientGoneError();
       return this.locks.lock(key);
     }
-    // Someone holds the session: wait, but not past the request's deadline (wall clock;
+    // Someone may hold the session: wait, but not past the request's deadline (wall clock;
     // this.now may be a test's clock).
     const signal = AbortSignal.any([request.signal, AbortSignal.timeout(Math.max(0, request.deadline - Date.now()))]);
+    let local: Unlock | undefined;
     try {
-      return await this.locks.lock(key, signal);
+      local = await this.locks.lock(key, signal);
+      if (!shared) return local;
+      // Then across instances; this process's other waiters queue behind `local`, not on Redis.
+      const release = await shared.acquire(owner, id, signal);
+      const unlockLocal = local;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        // This process's next waiter goes once Redis has the session free, so its first try takes it.
+        void release().finally(unlockLocal);
+      };
     } catch (error) {
+      local?.();
       if (request.signal.aborted) throw new ClientGoneError();
       if (signal.aborted) {
         throw new GatewayError(

@@ -112,17 +112,17 @@ export class AdminApi {
     return jsonResponse(result);
   }
 
-  sessions(url: URL): Response {
+  async sessions(url: URL): Promise<Response> {
     const limit = pageParam(url, 'limit', 50, 1, 500);
     const offset = pageParam(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const page = this.deps.sessions.list(limit, offset);
-    const total = this.deps.sessions.liveCount();
+    const page = await this.deps.sessions.list(limit, offset);
+    const total = await this.deps.sessions.liveCount();
     return jsonResponse({ object: 'list', total, limit, offset, data: page, has_more: offset + page.length < total });
   }
 
-  deleteSession(id: string, url: URL): Response {
+  async deleteSession(id: string, url: URL): Promise<Response> {
     const owner = url.searchParams.get('owner');
-    const deleted = this.deps.sessions.deleteAnyOwner(id, owner);
+    const deleted = await this.deps.sessions.deleteAnyOwner(id, owner);
     if (deleted === 0) throw new GatewayError('session_not_found', `No session ${clientText(id)}${owner ? ` of ${clientText(owner)}` : ''}.`);
     return jsonResponse({ id, object: 'session.deleted', deleted: true, count: deleted });
   }

@@ -70,7 +70,7 @@ export function responsesRoutes(options: ResponsesRouteOptions) {
     const complete = (answer: AnsweredTurn) => (completed ??= completedResponse(meta, answer));
     let turn: Turn;
     try {
-      turn = turns.start({
+      const started = turns.start({
         caller,
         model: parsed.model,
         messages: parsed.input,
@@ -84,6 +84,8 @@ export function responsesRoutes(options: ResponsesRouteOptions) {
           payload: (answer) => JSON.stringify(complete(answer)),
         },
       });
+      // A previous response kept on Redis is read first; one in the SQLite file already was.
+      turn = started instanceof Promise ? await started : started;
     } catch (error) {
       throw forInput(error);
     }
@@ -119,8 +121,8 @@ export function responsesRoutes(options: ResponsesRouteOptions) {
   };
 
   /** GET /v1/responses/{id}: the stored object; with ?stream=true its events again (what the SDK's responses.stream({response_id}) reads). */
-  const retrieve = (caller: string, id: string, request: Request): Response => {
-    const payload = sessions.responsePayload(caller, id);
+  const retrieve = async (caller: string, id: string, request: Request): Promise<Response> => {
+    const payload = await sessions.responsePayload(caller, id);
     if (payload === null) throw responseNotFound(id);
     if (new URL(request.url).searchParams.get('stream') !== 'true') {
       return new Response(payload, { headers: { ...CORS_HEADERS, 'Content-Type': 'application/json' } });
@@ -136,8 +138,8 @@ export function responsesRoutes(options: ResponsesRouteOptions) {
   };
 
   /** DELETE /v1/responses/{id} */
-  const remove = (caller: string, id: string): Response => {
-    if (!sessions.deleteResponse(caller, id)) throw responseNotFound(id);
+  const remove = async (caller: string, id: string): Promise<Response> => {
+    if (!(await sessions.deleteResponse(caller, id))) throw responseNotFound(id);
     return jsonResponse(responseDeleted(id));
   };
 
