@@ -11,6 +11,8 @@ export interface TurnReport {
   queueWaitMs: number;
   /** The last upstream outcome kind. */
   outcome: string | null;
+  /** A streamed answer delivered although its turn could not be stored (the code of why); null = stored, or not a stream. */
+  notStored: string | null;
 }
 
-export const newTurnReport = (): TurnReport => ({ identityId: null, attempts: 0, upstreamMs: 0, queueWaitMs: 0, outcome: null });
+export const newTurnReport = (): TurnReport => ({ identityId: null, attempts: 0, upstreamMs: 0, queueWaitMs: 0, outcome: null, notStored: null });

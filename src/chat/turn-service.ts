@@ -78,9 +78,13 @@ export class Turn {
     this.deadline = now + timeoutMs;
   }
 
-  /** Serves the turn; throws a GatewayError (or ClientGoneError when `signal` aborts). */
-  run(signal: AbortSignal): Promise<TurnAnswer> {
-    return this.service.serve(this, signal);
+  /**
+   * Serves the turn; throws a GatewayError (or ClientGoneError when `signal` aborts).
+   * `streaming`: the client already has its 200, so an answer whose turn cannot be stored
+   * because the shared state (Redis) went away is still delivered (noted in the report).
+   */
+  run(signal: AbortSignal, streaming = false): Promise<TurnAnswer> {
+    return this.service.serve(this, signal, streaming);
   }
 }
 
@@ -122,7 +126,7 @@ export class TurnService {
   }
 
   /** @internal Turn.run */
-  async serve(turn: Turn, signal: AbortSignal): Promise<TurnAnswer> {
+  async serve(turn: Turn, signal: AbortSignal, streaming: boolean): Promise<TurnAnswer> {
     const { request, deadline } = turn;
     const session = await this.options.sessions.begin({
       owner: request.caller,
@@ -152,7 +156,12 @@ export class TurnService {
       const { prompt, droppedMessages } = built;
       const answer: TurnAnswer = { text: sent.text, content, toolCalls, stoppedBy, prompt, droppedMessages, sessionId: session.sessionId };
       const payload = request.response?.store ? request.response.payload(answer) : undefined;
-      await session.commit(answered, sent.identityId, payload);
+      try {
+        await session.commit(answered, sent.identityId, payload);
+      } catch (error) {
+        if (!(streaming && error instanceof GatewayError && error.errorCode === 'shared_state_unavailable')) throw error;
+        turn.report.notStored = error.errorCode;
+      }
       return answer;
     } finally {
       session.release();

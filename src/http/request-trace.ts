@@ -132,6 +132,7 @@ export class RequestTraces {
       stream: trace.stream,
       identity: turn?.identityId ?? null,
       attempts: turn?.attempts ?? 0,
+      ...(turn?.notStored ? { notStored: turn.notStored } : {}),
       outcome: trace.failure === CLIENT_CLOSED ? CLIENT_CLOSED : failed ? (upstreamFailure ?? trace.failure ?? 'error') : 'ok',
       durationMs: round(performance.now() - trace.startedAt),
       upstreamMs: turn && turn.attempts > 0 ? round(turn.upstreamMs) : null,

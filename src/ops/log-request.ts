@@ -20,6 +20,7 @@ export function logRequest(log: Logger, r: RequestRecord): void {
     identity: r.identity,
     attempts: r.attempts || undefined,
     outcome: r.outcome,
+    not_stored: r.notStored,
     ms: r.durationMs,
     upstream_ms: r.upstreamMs,
     first_content_ms: r.firstContentMs,

@@ -23,6 +23,8 @@ export interface RequestRecord {
   stream: boolean;
   /** Identity that answered (or the last one tried); null when none was reached. */
   identity: string | null;
+  /** A streamed answer delivered although its turn could not be stored: why (an error code). */
+  notStored?: string;
   /** Identities tried for this request (0 when it never reached the pool). */
   attempts: number;
   /** 'ok', an upstream outcome kind ('rate_limited', 'challenged', ...) or an error code ('invalid_request_error', ...). */

@@ -156,6 +156,8 @@ export class IdentityPool<S = unknown> {
    * stream can still answer with a real status before its first byte.
    */
   admissionError(): GatewayError | null {
+    const shared = this.ledger?.unavailableError();
+    if (shared) return shared;
     const now = this.now();
     if (this.members.some((m) => m.isEligible(now))) return null;
     if (!this.anyoneCouldServe(undefined)) return this.unavailableError();

@@ -4,6 +4,7 @@
 // decides locally from its mirror, then asks the ledger, which grants or refuses atomically
 // for every instance; health and state changes go out to the others and theirs come in.
 
+import type { GatewayError } from '../errors.ts';
 import type { HealthSnapshot } from './health.ts';
 import type { PoolMember } from './pool-member.ts';
 
@@ -30,6 +31,8 @@ export type LedgerEvent =
   | { type: 'state'; id: string; state: string; seed: string };
 
 export interface PoolLedger {
+  /** The error a request gets at once while the ledger cannot be reached (a stream: before its 200); null while it can. */
+  unavailableError(): GatewayError | null;
   /** Takes a lease (and one call of the rpm window, and the pacing slot) atomically, or says why not. Throws when the ledger is unreachable. */
   acquire(member: PoolMember<unknown>, jitterMs: number): Promise<LedgerGrant>;
   /** One more call of the same lease (a retry after a refresh): false when the rpm window is full. */

@@ -229,7 +229,7 @@ describe('the turn report', () => {
     pool.release(onB, { outcome: OK, latencyMs: 1, timeoutCounts: true });
     const answer = await sending;
     expect(answer.identityId).toBe('b');
-    expect(report).toEqual({ identityId: 'b', attempts: 2, upstreamMs: 1_000, queueWaitMs: 1_200, outcome: 'ok' });
+    expect(report).toEqual({ identityId: 'b', attempts: 2, upstreamMs: 1_000, queueWaitMs: 1_200, outcome: 'ok', notStored: null });
   });
 
   test('is filled for a failed request too', async () => {
@@ -240,7 +240,7 @@ describe('the turn report', () => {
     });
     const report = newTurnReport();
     await rejection(failover.send(job(), report));
-    expect(report).toEqual({ identityId: 'a', attempts: 1, upstreamMs: 250, queueWaitMs: 0, outcome: 'refused' });
+    expect(report).toEqual({ identityId: 'a', attempts: 1, upstreamMs: 250, queueWaitMs: 0, outcome: 'refused', notStored: null });
   });
 });
 

@@ -161,6 +161,10 @@ describe('Redis stopped and restarted', () => {
       const body = (await answer.json()) as { error: { code: string; type: string; message: string } };
       expect(body.error.code).toBe('shared_state_unavailable');
       expect(body.error.message).not.toContain(redis.url);
+      // A stream is refused before its 200, not answered 200 and then an error frame.
+      const stream = await chat(gateways[0]!, 'hello', { stream: true });
+      expect(stream.status).toBe(503);
+      expect(((await stream.json()) as { error: { code: string } }).error.code).toBe('shared_state_unavailable');
       const ready = await fetch(`${gateways[0]!.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { status: string }).status).toBe('shared_state_unavailable');
@@ -173,8 +177,8 @@ describe('Redis stopped and restarted', () => {
     }
   }, 40_000);
 
-  test('a stream already running when Redis stops finishes', async () => {
-    const { gateways } = await cluster(1, poolOf(['acct-a']), {}, 1_500);
+  test('a stream already running when Redis stops finishes, and its log line says the turn was not stored', async () => {
+    const { gateways, logs } = await cluster(1, poolOf(['acct-a']), {}, 1_500);
     const stream = await chat(gateways[0]!, 'a long one', { stream: true });
     expect(stream.status).toBe(200);
     await redis.stop();
@@ -185,5 +189,8 @@ describe('Redis stopped and restarted', () => {
     } finally {
       await redis.restart();
     }
+    const requestLine = async () => logs[0]!.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.route === '/v1/chat/completions');
+    expect(await eventually(async () => (await requestLine()) !== undefined, 5_000)).toBe(true);
+    expect(await requestLine()).toMatchObject({ status: 200, not_stored: 'shared_state_unavailable' });
   }, 30_000);
 });

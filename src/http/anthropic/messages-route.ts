@@ -61,7 +61,7 @@ export function createMessage(options: MessagesRouteOptions) {
       meta,
       startUsage: usageOf(turn.ownPrompt.prompt, ''),
       keepAliveIntervalMs: options.keepAliveIntervalMs,
-      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal])),
+      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal]), true),
       requestId: trace.id,
       onError: (error) => log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),
       onContent: () => trace.contentStarted(),

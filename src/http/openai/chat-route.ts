@@ -65,7 +65,7 @@ export function chatCompletions(options: ChatRouteOptions) {
       meta,
       includeUsage: chat.includeUsage,
       keepAliveIntervalMs: options.keepAliveIntervalMs,
-      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal])),
+      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal]), true),
       requestId: trace.id,
       onError: (error) => log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),
       onContent: () => trace.contentStarted(),

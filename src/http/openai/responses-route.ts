@@ -107,7 +107,7 @@ export function responsesRoutes(options: ResponsesRouteOptions) {
     const stream = responsesStream({
       started: inProgressResponse(meta),
       keepAliveIntervalMs: options.keepAliveIntervalMs,
-      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal])).then(complete, (error: unknown) => Promise.reject(forInput(error))),
+      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal]), true).then(complete, (error: unknown) => Promise.reject(forInput(error))),
       failed: (error) => failedResponse(meta, error),
       requestId: trace.id,
       onError: (error) => log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),

@@ -43,6 +43,10 @@ export class RedisLedger implements PoolLedger {
     shared.onEvent((event) => this.onShared(event));
   }
 
+  unavailableError(): GatewayError | null {
+    return this.shared.unavailableError();
+  }
+
   async acquire(member: PoolMember<unknown>, gapMs: number): Promise<LedgerGrant> {
     const keys = identityKeys(this.shared.prefix, member.id);
     const leaseId = `${this.shared.instance}:${++this.leaseCount}`;

@@ -235,14 +235,23 @@ export class SharedState {
     this.options.log.error('shared state unavailable: Redis does not answer; requests that need it get 503 until it does', { redis: this.host, error: reason });
   }
 
+  /** The 503 a request gets while Redis does not answer (null while it does): a stream is refused before its 200. */
+  unavailableError(): GatewayError | null {
+    return this.status.ok ? null : unavailableError();
+  }
+
   private unavailable(error: unknown): GatewayError {
     this.markFailing(error);
-    return new GatewayError(
-      'shared_state_unavailable',
-      `The gateway cannot reach the state it shares with its other instances (Redis), so this request was not carried out. Retry in a moment.`,
-      { retryAfterSeconds: RETRY_AFTER_SECONDS },
-    );
+    return unavailableError();
   }
+}
+
+function unavailableError(): GatewayError {
+  return new GatewayError(
+    'shared_state_unavailable',
+    `The gateway cannot reach the state it shares with its other instances (Redis), so this request was not carried out. Retry in a moment.`,
+    { retryAfterSeconds: RETRY_AFTER_SECONDS },
+  );
 }
 
 /** Redis did not answer at start-up: the gateway does not start (exit 1). */
