@@ -45,12 +45,14 @@ describe('failover and health', () => {
     h = await startHarness({ accounts: poolOf(['a', 'b', 'c']), emulator: { faults: [{ kind: 'server_error', identity: 'c' }] } });
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => ask(h!, `q${i}`).then((r) => r.status)));
     expect(results.every((s) => s === 200)).toBe(true);
+    expect((await member(h, 'c')).state).toBe('ejected');
+    // Calls leased before the ejection may still reach the site after it (under load, late); once
+    // the burst is answered none is out, and no request after it goes to c.
+    const sentToC = messagesTo(h, 'c').length;
+    expect(sentToC).toBeGreaterThan(0);
     for (let i = 0; i < 10; i++) expect((await ask(h, `more${i}`)).status).toBe(200);
-    const ejected = await member(h, 'c');
-    expect(ejected.state).toBe('ejected');
-    expect(messagesTo(h, 'c').length).toBeGreaterThan(0);
-    // Requests already on their way when it was ejected may land; none is sent after.
-    expect(messagesTo(h, 'c').filter((r) => r.at > ejected.since)).toEqual([]);
+    expect(messagesTo(h, 'c')).toHaveLength(sentToC);
+    expect((await member(h, 'c')).state).toBe('ejected');
   });
 
   test('nonce expiry is invisible to clients', async () => {
