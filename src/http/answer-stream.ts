@@ -4,7 +4,8 @@
 // so a large answer is never copied into one huge string and a slow client holds back the
 // writing, not memory. A failure after the start becomes the format's error frame; a client
 // that leaves cancels the turn (and with it the upstream call).
-// The Messages API streams through this; OpenAI's chat-stream.ts has the same machinery inline.
+// Each format (openai/chat-stream.ts, openai/responses-stream.ts, anthropic/messages-stream.ts)
+// says only what its frames are.
 
 import { ClientGoneError, GatewayError, internalError } from '../errors.ts';
 
@@ -18,7 +19,7 @@ export interface AnswerStreamOptions<A> {
   answer: (signal: AbortSignal) => Promise<A>;
   /** The frames that carry the answer, produced lazily as the client reads. */
   frames: (answer: A) => Iterator<string>;
-  /** The frame that reports a failure after the start. */
+  /** What reports a failure after the start (a format with several frames for it joins them). */
   errorFrame: (error: GatewayError) => string;
   onError?: (error: unknown) => void;
   /** The answer's content is being written. */
@@ -26,6 +27,9 @@ export interface AnswerStreamOptions<A> {
   /** The stream is over: answered, failed (with the error sent), or the client left. Called once. */
   onEnd?: (failure: GatewayError | ClientGoneError | null) => void;
 }
+
+/** What a format's stream takes from its route as is: all but the frames. */
+export type AnswerStreamHooks<A> = Pick<AnswerStreamOptions<A>, 'keepAliveIntervalMs' | 'answer' | 'onError' | 'onContent' | 'onEnd'>;
 
 /** What is left to write once the turn settled. */
 interface Ending {

@@ -8,46 +8,24 @@ import { Failover, type FailoverJob } from '../../src/chat/failover.ts';
 import { newTurnReport } from '../../src/chat/turn-report.ts';
 import { upstreamError, type FailedOutcome } from '../../src/chat/upstream-errors.ts';
 import { ClientGoneError, GatewayError } from '../../src/errors.ts';
-import { DEFAULT_HEALTH_POLICY } from '../../src/pool/health.ts';
 import type { IdentityConfig } from '../../src/pool/identity-config.ts';
-import { IdentityPool } from '../../src/pool/identity-pool.ts';
 import type { PoolEvent } from '../../src/pool/pool-events.ts';
 import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
 import { FakeClock, settle, track } from '../support/fake-clock.ts';
-import { FakeProvider, type FakeIdentity } from '../support/fake-provider.ts';
+import { fakePool } from '../support/fake-pool.ts';
+import { FakeProvider } from '../support/fake-provider.ts';
+import { identity } from '../support/identities.ts';
+import { CHALLENGED, FAULT, OK, TIMED_OUT } from '../support/outcomes.ts';
+import { rejection } from '../support/rejection.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 const ATTEMPT_TIMEOUT_MS = 10_000;
 const never = new AbortController().signal;
 
-const OK: UpstreamOutcome = { kind: 'ok', message: 'hi' };
-const FAULT: UpstreamOutcome = { kind: 'transient', detail: 'HTTP 502', timedOut: false };
-const TIMED_OUT: UpstreamOutcome = { kind: 'transient', detail: 'timed out', timedOut: true };
-const CHALLENGED: UpstreamOutcome = { kind: 'challenged', detail: 'Cloudflare challenge' };
-
-const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig => ({
-  id,
-  cookies: `visitor=${id}`,
-  weight: 1,
-  maxConcurrent: 1,
-  rpm: 0,
-  enabled: true,
-  ...extra,
-});
-
 function setup(ids: Array<string | IdentityConfig>, { maxAttempts = 3 } = {}) {
   const clock = new FakeClock();
   const provider = new FakeProvider();
-  const pool = new IdentityPool<FakeIdentity>({
-    identities: ids.map((i) => (typeof i === 'string' ? identity(i) : i)),
-    states: provider,
-    policy: { ...DEFAULT_HEALTH_POLICY, random: () => 0.5 },
-    queueMax: 10,
-    queueTimeoutMs: 30_000,
-    now: clock.now,
-    timers: clock.timers,
-    random: seededRandom(3),
-  });
+  const pool = fakePool(provider, clock, { identities: ids.map((i) => (typeof i === 'string' ? identity(i) : i)), random: seededRandom(3) });
   const events: PoolEvent[] = [];
   pool.onEvent((e) => events.push(e));
   const failover = new Failover({ provider, pool, maxAttempts, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, now: clock.now });
@@ -66,15 +44,6 @@ function setup(ids: Array<string | IdentityConfig>, { maxAttempts = 3 } = {}) {
     for (const m of pool.list()) provider.always(m.id, () => outcomes.shift() ?? OK);
   };
   return { clock, provider, pool, events, failover, job, member, answerInTurn };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }
 
 /** The error a client gets for this outcome, as upstream-errors.ts maps it. */

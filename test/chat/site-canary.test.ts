@@ -5,13 +5,13 @@
 import { describe, expect, test } from 'bun:test';
 import { SiteCanary, type CanaryEvent } from '../../src/chat/canary/site-canary.ts';
 import { Failover, type FailoverJob } from '../../src/chat/failover.ts';
-import { DEFAULT_HEALTH_POLICY } from '../../src/pool/health.ts';
 import type { IdentityConfig } from '../../src/pool/identity-config.ts';
-import { IdentityPool } from '../../src/pool/identity-pool.ts';
 import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
 import type { SiteCheck } from '../../src/providers/provider.ts';
 import { FakeClock, settle } from '../support/fake-clock.ts';
-import { FakeProvider, type FakeIdentity } from '../support/fake-provider.ts';
+import { fakePool } from '../support/fake-pool.ts';
+import { FakeProvider } from '../support/fake-provider.ts';
+import { identity as baseIdentity } from '../support/identities.ts';
 
 const INTERVAL = 60_000;
 const OK_PAGE: SiteCheck = { result: 'ok' };
@@ -19,28 +19,13 @@ const DRIFT: SiteCheck = { result: 'drift', reason: 'the chat page has no <scrip
 const DOWN: SiteCheck = { result: 'down', reason: 'network error on the chat page: ECONNREFUSED' };
 const FAULT: UpstreamOutcome = { kind: 'transient', detail: 'HTTP 502 Bad Gateway', timedOut: false };
 
-const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig => ({
-  id,
-  cookies: `visitor=${id}-cookie-value`,
-  weight: 1,
-  maxConcurrent: 2,
-  rpm: 0,
-  enabled: true,
-  ...extra,
-});
+const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig =>
+  baseIdentity(id, { cookies: `visitor=${id}-cookie-value`, maxConcurrent: 2, ...extra });
 
 function setup(ids: Array<string | IdentityConfig> = ['a', 'b'], intervalMs = INTERVAL) {
   const clock = new FakeClock();
   const provider = new FakeProvider();
-  const pool = new IdentityPool<FakeIdentity>({
-    identities: ids.map((i) => (typeof i === 'string' ? identity(i) : i)),
-    states: provider,
-    policy: { ...DEFAULT_HEALTH_POLICY, random: () => 0.5 },
-    queueMax: 10,
-    queueTimeoutMs: 30_000,
-    now: clock.now,
-    timers: clock.timers,
-  });
+  const pool = fakePool(provider, clock, { identities: ids.map((i) => (typeof i === 'string' ? identity(i) : i)) });
   const failover = new Failover({ provider, pool, maxAttempts: 2, attemptTimeoutMs: 10_000, now: clock.now });
   const canary = new SiteCanary({ provider, pool, failover, intervalMs, timeoutMs: 5_000, now: clock.now, timers: clock.timers });
   const events: CanaryEvent[] = [];

@@ -21,6 +21,7 @@ import { SessionService } from '../../src/sessions/session-service.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { FakeProvider } from '../support/fake-provider.ts';
+import { rejection } from '../support/rejection.ts';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const CALLER = 'key-1';
@@ -84,15 +85,6 @@ function setup({ contextMaxLength = 2_000, ids = ['a', 'b', 'c'], random = () =>
   };
   const stored = (name: string) => repo.find(CALLER, name, clock.now());
   return { clock, provider, repo, pool, turns, start, ask, sent, stored };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe('TurnService', () => {

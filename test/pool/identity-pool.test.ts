@@ -14,27 +14,14 @@ import { openDatabase } from '../../src/store/database.ts';
 import { IdentityStateRepo, type StoredIdentityState } from '../../src/store/identity-state-repo.ts';
 import { FakeClock, settle, track } from '../support/fake-clock.ts';
 import { FakeProvider, type FakeIdentity } from '../support/fake-provider.ts';
+import { identity } from '../support/identities.ts';
+import { CHALLENGED, FAULT, limited, OK, TIMED_OUT } from '../support/outcomes.ts';
+import { rejection } from '../support/rejection.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 const policy: HealthPolicy = { ...DEFAULT_HEALTH_POLICY, random: () => 0.5 };
 const QUEUE_TIMEOUT_MS = 30_000;
 const never = new AbortController().signal;
-
-const OK: UpstreamOutcome = { kind: 'ok', message: 'hi' };
-const FAULT: UpstreamOutcome = { kind: 'transient', detail: 'HTTP 502', timedOut: false };
-const TIMED_OUT: UpstreamOutcome = { kind: 'transient', detail: 'timed out', timedOut: true };
-const CHALLENGED: UpstreamOutcome = { kind: 'challenged', detail: 'Cloudflare challenge' };
-const limited = (retryAfterMs: number | null): UpstreamOutcome => ({ kind: 'rate_limited', retryAfterMs, detail: 'HTTP 429' });
-
-const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig => ({
-  id,
-  cookies: `visitor=${id}`,
-  weight: 1,
-  maxConcurrent: 1,
-  rpm: 0,
-  enabled: true,
-  ...extra,
-});
 
 interface Setup {
   clock?: FakeClock;
@@ -76,15 +63,6 @@ function makePool(identities: IdentityConfig[], setup: Setup = {}) {
   const member = (id: string) => pool.list().find((m) => m.id === id)!;
   const picked = () => events.filter((e): e is Extract<PoolEvent, { type: 'picked' }> => e.type === 'picked');
   return { clock, provider, pool, events, pickedAt, acquire, release, serve, member, picked };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe('acquire and release', () => {

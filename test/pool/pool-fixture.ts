@@ -10,26 +10,16 @@ import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
 import type { IdentityStateRepo } from '../../src/store/identity-state-repo.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { FakeProvider, type FakeIdentity } from '../support/fake-provider.ts';
+import { OK } from '../support/outcomes.ts';
 import { seededRandom } from '../support/seeded-random.ts';
+
+export { identity } from '../support/identities.ts';
+export { CHALLENGED, FAULT, limited, OK } from '../support/outcomes.ts';
+export { rejection } from '../support/rejection.ts';
 
 export const policy: HealthPolicy = { ...DEFAULT_HEALTH_POLICY, random: () => 0.5 };
 export const QUEUE_TIMEOUT_MS = 30_000;
 const never = new AbortController().signal;
-
-export const OK: UpstreamOutcome = { kind: 'ok', message: 'hi' };
-export const FAULT: UpstreamOutcome = { kind: 'transient', detail: 'HTTP 502', timedOut: false };
-export const CHALLENGED: UpstreamOutcome = { kind: 'challenged', detail: 'Cloudflare challenge' };
-export const limited = (retryAfterMs: number | null): UpstreamOutcome => ({ kind: 'rate_limited', retryAfterMs, detail: 'HTTP 429' });
-
-export const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig => ({
-  id,
-  cookies: `visitor=${id}`,
-  weight: 1,
-  maxConcurrent: 1,
-  rpm: 0,
-  enabled: true,
-  ...extra,
-});
 
 export interface Setup {
   clock?: FakeClock;
@@ -81,13 +71,4 @@ export function makePool(identities: IdentityConfig[], setup: Setup = {}) {
 /** Differences between consecutive values. */
 export function gaps(times: readonly number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!);
-}
-
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }

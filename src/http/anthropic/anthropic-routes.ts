@@ -6,30 +6,22 @@
 
 import { bearer } from '@elysiajs/bearer';
 import type { GatewayApp } from '../app.ts';
-import { createClientCheck } from '../auth.ts';
+import { bodyResolve, callerResolve } from '../client-context.ts';
 import type { OpenAIRouteDeps } from '../openai/openai-routes.ts';
-import { readJsonBody } from '../read-body.ts';
 import { countTokens, createMessage } from './messages-route.ts';
 
 export type AnthropicRouteDeps = Pick<OpenAIRouteDeps, 'turns' | 'models' | 'log' | 'apiKeys' | 'keepAliveIntervalMs' | 'maxBodyBytes'>;
 
 export const anthropicRoutes = (deps: AnthropicRouteDeps) => {
-  const checkClient = createClientCheck(deps.apiKeys);
+  const resolveCaller = callerResolve(deps.apiKeys);
+  const resolveBody = bodyResolve(deps.maxBodyBytes);
   const create = createMessage(deps);
   const count = countTokens(deps);
   return (app: GatewayApp) =>
     app.use(bearer()).guard({ parse: 'none' }, (api) =>
       api
-        .resolve(({ bearer: standardBearer, request, trace }) => {
-          const caller = checkClient(request.headers, standardBearer);
-          trace.keyName = caller;
-          return { caller };
-        })
-        .resolve(async ({ request, trace }) => {
-          const body = await readJsonBody(request, deps.maxBodyBytes);
-          trace.requested(body); // shown even if the request is refused
-          return { body };
-        })
+        .resolve(resolveCaller)
+        .resolve(resolveBody)
         .post('/v1/messages', create)
         .post('/messages', create)
         .post('/v1/messages/count_tokens', count)

@@ -5,34 +5,25 @@
 // cannot fit, a pool that admits nobody) is refused with a real status first.
 
 import { promptHead } from '../../chat/turn-shape.ts';
-import type { TurnService } from '../../chat/turn-service.ts';
 import type { ModelCatalog } from '../../conversation/model-catalog.ts';
 import { buildPrompt } from '../../conversation/prompt.ts';
 import { estimateTokens } from '../../conversation/tokens.ts';
-import { ClientGoneError, GatewayError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import { CORS_HEADERS } from '../cors.ts';
-import { errorOutcome } from '../error-catalog.ts';
+import { GatewayError } from '../../errors.ts';
 import { sessionNameOf } from '../openai/chat-request.ts';
-import type { ChatContext } from '../openai/chat-route.ts';
-import { SSE_HEADERS } from '../openai/sse.ts';
-import { CLIENT_CLOSED } from '../request-trace.ts';
 import { jsonResponse } from '../responses.ts';
+import { answerHeaders, answerOnce, streamHeaders, streamHooks, type TurnContext, type TurnRouteOptions } from '../turn-route.ts';
 import { message, newMessageMeta, usageOf } from './messages-format.ts';
 import { parseCountTokensRequest, parseMessagesRequest } from './messages-request.ts';
 import { messagesStream } from './messages-stream.ts';
 
-export interface MessagesRouteOptions {
-  turns: TurnService;
+export interface MessagesRouteOptions extends TurnRouteOptions {
   models: ModelCatalog;
-  keepAliveIntervalMs: number;
-  log: Logger;
 }
 
 export function createMessage(options: MessagesRouteOptions) {
-  const { turns, log } = options;
+  const { turns } = options;
 
-  return async ({ body, caller, trace, request, server }: ChatContext): Promise<Response> => {
+  return async ({ body, caller, trace, request, server }: TurnContext): Promise<Response> => {
     const asked = parseMessagesRequest(body, options.models);
     trace.model = asked.model.id;
     trace.stream = asked.stream;
@@ -43,38 +34,12 @@ export function createMessage(options: MessagesRouteOptions) {
     const meta = newMessageMeta(asked.reportedModel);
 
     if (!asked.stream) {
-      // The answer can take longer than the server's idle timeout; the turn's deadline bounds it instead.
-      server?.timeout(request, 0);
-      const answer = await turn.run(request.signal);
-      trace.contentStarted();
-      return jsonResponse(message(meta, answer), 200, {
-        'X-Context-Dropped-Messages': String(answer.droppedMessages),
-        ...sessionHeader(answer.sessionId),
-      });
+      const answer = await answerOnce(turn, { request, server, trace });
+      return jsonResponse(message(meta, answer), 200, answerHeaders(answer));
     }
 
-    const refusal = turns.admissionError();
-    if (refusal) throw refusal;
-    let bodyWritten!: () => void;
-    trace.body = new Promise((resolve) => (bodyWritten = resolve));
-    const stream = messagesStream({
-      meta,
-      startUsage: usageOf(turn.ownPrompt.prompt, ''),
-      keepAliveIntervalMs: options.keepAliveIntervalMs,
-      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal]), true),
-      requestId: trace.id,
-      onError: (error) => log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),
-      onContent: () => trace.contentStarted(),
-      onEnd: (failure) => {
-        if (failure) trace.failure = failure instanceof ClientGoneError ? CLIENT_CLOSED : errorOutcome(failure);
-        bodyWritten();
-      },
-    });
-    // Only a named session's id and the client's own message count are known before the turn runs.
-    const headers: Record<string, string> = { ...CORS_HEADERS, ...SSE_HEADERS };
-    if (sessionName !== null) Object.assign(headers, sessionHeader(sessionName));
-    else headers['X-Context-Dropped-Messages'] = String(turn.ownPrompt.droppedMessages);
-    return new Response(stream, { headers });
+    const stream = messagesStream({ ...streamHooks(turn, { request, trace }, options), meta, startUsage: usageOf(turn.ownPrompt.prompt, '') });
+    return new Response(stream, { headers: streamHeaders(turn, sessionName) });
   };
 }
 
@@ -85,7 +50,7 @@ export function createMessage(options: MessagesRouteOptions) {
  * so a client that budgets by this count sees how far over it is. Stored sessions are not read.
  */
 export function countTokens(options: Pick<MessagesRouteOptions, 'turns' | 'models'>) {
-  return ({ body, caller, trace }: Pick<ChatContext, 'body' | 'caller' | 'trace'>): Response => {
+  return ({ body, caller, trace }: Pick<TurnContext, 'body' | 'caller' | 'trace'>): Response => {
     const asked = parseCountTokensRequest(body, options.models);
     trace.model = asked.model.id;
     let prompt: string;
@@ -97,9 +62,4 @@ export function countTokens(options: Pick<MessagesRouteOptions, 'turns' | 'model
     }
     return jsonResponse({ input_tokens: estimateTokens(prompt) });
   };
-}
-
-/** Header values are bytes: a name outside printable ASCII is not echoed. */
-function sessionHeader(id: string | null): Record<string, string> {
-  return id !== null && /^[\x20-\x7e]+$/.test(id) ? { 'X-Session-Id': id } : {};
 }

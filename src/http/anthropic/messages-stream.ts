@@ -5,7 +5,7 @@
 // A failure after the start is one `event: error` with Anthropic's error body.
 
 import type { GatewayError } from '../../errors.ts';
-import { answerStream, type AnswerStreamOptions } from '../answer-stream.ts';
+import { answerStream, type AnswerStreamHooks } from '../answer-stream.ts';
 import { pieceSizeFor, streamingPieces } from '../openai/sse.ts';
 import { anthropicErrorBody } from './anthropic-errors.ts';
 import { messageShell, stopReasonOf, toolUseBlock, usageOf, type MessageAnswer, type MessageMeta, type Usage } from './messages-format.ts';
@@ -22,9 +22,7 @@ export function sseErrorEvent(error: GatewayError, requestId?: string): string {
   return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(error, requestId))}\n\n`;
 }
 
-type PassedOn = 'keepAliveIntervalMs' | 'answer' | 'onError' | 'onContent' | 'onEnd';
-
-export interface MessagesStreamOptions extends Pick<AnswerStreamOptions<MessageAnswer>, PassedOn> {
+export interface MessagesStreamOptions extends AnswerStreamHooks<MessageAnswer> {
   meta: MessageMeta;
   /** message_start's usage: the request's own prompt (the final count comes in message_delta). */
   startUsage: Usage;

@@ -8,8 +8,7 @@ import type { TurnService } from '../../chat/turn-service.ts';
 import type { Logger } from '../../log.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import type { GatewayApp } from '../app.ts';
-import { createClientCheck } from '../auth.ts';
-import { readJsonBody } from '../read-body.ts';
+import { bodyResolve, callerResolve } from '../client-context.ts';
 import { chatCompletions } from './chat-route.ts';
 import type { ModelCatalog } from '../../conversation/model-catalog.ts';
 import { modelResponses } from './models-route.ts';
@@ -28,18 +27,15 @@ export interface OpenAIRouteDeps {
 }
 
 export const openaiRoutes = (deps: OpenAIRouteDeps) => {
-  const checkClient = createClientCheck(deps.apiKeys);
+  const resolveCaller = callerResolve(deps.apiKeys);
+  const resolveBody = bodyResolve(deps.maxBodyBytes);
   const models = modelResponses(deps.models);
   const chat = chatCompletions(deps);
   const responses = responsesRoutes(deps);
   return (app: GatewayApp) =>
     app.use(bearer()).guard({ parse: 'none' }, (api) =>
       api
-        .resolve(({ bearer: standardBearer, request, trace }) => {
-          const caller = checkClient(request.headers, standardBearer);
-          trace.keyName = caller;
-          return { caller };
-        })
+        .resolve(resolveCaller)
         .get('/v1/models', models.list)
         .get('/models', models.list)
         .get('/v1/models/:id', ({ params }) => models.one(params.id))
@@ -52,11 +48,7 @@ export const openaiRoutes = (deps: OpenAIRouteDeps) => {
         .delete('/responses/:id', ({ params, caller }) => responses.remove(caller, params.id))
         .guard({}, (withBody) =>
           withBody
-            .resolve(async ({ request, trace }) => {
-              const body = await readJsonBody(request, deps.maxBodyBytes);
-              trace.requested(body); // shown even if the request is refused
-              return { body };
-            })
+            .resolve(resolveBody)
             .post('/v1/chat/completions', chat)
             .post('/chat/completions', chat)
             .post('/v1/responses', responses.create)

@@ -6,16 +6,14 @@
 // is served: what can be refused now (a prompt that cannot fit, an unknown previous response,
 // a pool that admits nobody) is refused with a real status first.
 
-import type { Server } from 'bun';
-import type { Turn, TurnService } from '../../chat/turn-service.ts';
+import type { Turn } from '../../chat/turn-service.ts';
 import type { ModelCatalog } from '../../conversation/model-catalog.ts';
-import { ClientGoneError, clientText, GatewayError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
+import { clientText, GatewayError } from '../../errors.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { CORS_HEADERS } from '../cors.ts';
 import { errorOutcome } from '../error-catalog.ts';
-import { CLIENT_CLOSED, type RequestTrace } from '../request-trace.ts';
 import { jsonResponse } from '../responses.ts';
+import { answerOnce, streamHeaders, streamHooks, type TurnContext, type TurnRouteOptions } from '../turn-route.ts';
 import {
   completedResponse,
   failedResponse,
@@ -29,20 +27,9 @@ import { parseResponsesRequest } from './responses-request.ts';
 import { responsesStream } from './responses-stream.ts';
 import { SSE_HEADERS } from './sse.ts';
 
-export interface ResponsesRouteOptions {
-  turns: TurnService;
+export interface ResponsesRouteOptions extends TurnRouteOptions {
   models: ModelCatalog;
   sessions: SessionService;
-  keepAliveIntervalMs: number;
-  log: Logger;
-}
-
-export interface ResponsesContext {
-  body: unknown;
-  caller: string;
-  trace: RequestTrace;
-  request: Request;
-  server: Server<unknown> | null;
 }
 
 /** The prompt builder names "messages"; on this surface the field is "input". */
@@ -58,9 +45,9 @@ const responseNotFound = (id: string) =>
   );
 
 export function responsesRoutes(options: ResponsesRouteOptions) {
-  const { turns, sessions, log } = options;
+  const { turns, sessions } = options;
 
-  const create = async ({ body, caller, trace, request, server }: ResponsesContext): Promise<Response> => {
+  const create = async ({ body, caller, trace, request, server }: TurnContext): Promise<Response> => {
     const parsed = parseResponsesRequest(body, options.models);
     trace.model = parsed.model.id;
     trace.stream = parsed.stream;
@@ -90,34 +77,21 @@ export function responsesRoutes(options: ResponsesRouteOptions) {
       throw forInput(error);
     }
     trace.turn = turn.report;
-    const dropped = { 'X-Context-Dropped-Messages': String(turn.ownPrompt.droppedMessages) };
+    const rejectForInput = (error: unknown) => Promise.reject(forInput(error));
 
     if (!parsed.stream) {
-      // The answer can take longer than the server's idle timeout; the turn's deadline bounds it instead.
-      server?.timeout(request, 0);
-      const answer = await turn.run(request.signal).catch((error: unknown) => Promise.reject(forInput(error)));
-      trace.contentStarted();
-      return jsonResponse(complete(answer), 200, dropped);
+      const answer = await answerOnce(turn, { request, server, trace }).catch(rejectForInput);
+      return jsonResponse(complete(answer), 200, { 'X-Context-Dropped-Messages': String(turn.ownPrompt.droppedMessages) });
     }
 
-    const refusal = turns.admissionError();
-    if (refusal) throw refusal;
-    let bodyWritten!: () => void;
-    trace.body = new Promise((resolve) => (bodyWritten = resolve));
+    const hooks = streamHooks(turn, { request, trace }, options);
     const stream = responsesStream({
+      ...hooks,
       started: inProgressResponse(meta),
-      keepAliveIntervalMs: options.keepAliveIntervalMs,
-      answer: (signal) => turn.run(AbortSignal.any([signal, request.signal]), true).then(complete, (error: unknown) => Promise.reject(forInput(error))),
+      answer: (signal) => hooks.answer(signal).then(complete, rejectForInput),
       failed: (error) => failedResponse(meta, error),
-      requestId: trace.id,
-      onError: (error) => log.warn('stream failed after start', { request_id: trace.id, error: (error as Error).message }),
-      onContent: () => trace.contentStarted(),
-      onEnd: (failure) => {
-        if (failure) trace.failure = failure instanceof ClientGoneError ? CLIENT_CLOSED : errorOutcome(failure);
-        bodyWritten();
-      },
     });
-    return new Response(stream, { headers: { ...CORS_HEADERS, ...SSE_HEADERS, ...dropped } });
+    return new Response(stream, { headers: streamHeaders(turn, null) });
   };
 
   /** GET /v1/responses/{id}: the stored object; with ?stream=true its events again (what the SDK's responses.stream({response_id}) reads). */
