@@ -6,6 +6,7 @@ import { BENCH_USAGE, parseBenchArgs, type BenchCommand } from './bench/args.ts'
 import { runCoreBench } from './bench/core.ts';
 import { runPoolBench } from './bench/pool.ts';
 import { runProfileBench } from './bench/profile.ts';
+import { runScaleBench } from './bench/scale.ts';
 import { runSessionsBench } from './bench/sessions.ts';
 import { runSpeedBench } from './bench/speed.ts';
 import type { BenchContext, BenchSection } from './bench/types.ts';
@@ -19,6 +20,11 @@ const SECTIONS: readonly BenchSection[] = [
     run: runSpeedBench,
   },
   { name: 'sessions', description: 'sessions in SQLite: per-turn cost at 1000 sessions, pruning 100k expired while requests flow', run: runSessionsBench },
+  {
+    name: 'scale',
+    description: 'REDIS_URL, PASS/FAIL: one instance SQLite vs Redis at 0 and 500 ms upstream; 1 vs 3 instances on one Redis, per-identity limits held',
+    run: runScaleBench,
+  },
   {
     name: 'profile',
     description: "the gateway from source under bun --cpu-prof during the speed section's target-1 load: top functions (only with --only profile)",
