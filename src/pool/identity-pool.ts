@@ -169,7 +169,11 @@ export class IdentityPool<S = unknown> {
     const { member } = lease;
     const now = this.now();
     member.inFlight--;
-    if (lease.leaseId !== null) this.ledger?.release(member, lease.leaseId);
+    if (lease.leaseId !== null) {
+      this.ledger?.release(member, lease.leaseId);
+      // A slot of ours frees: a refusal this process saw for it may be over (its own release is not announced to it).
+      member.blockedUntil = -Infinity;
+    }
     member.health.probing = false;
     member.counters.requests++;
     const { outcome } = info;

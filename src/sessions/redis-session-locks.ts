@@ -31,9 +31,16 @@ const RENEW: Script = {
   name: 'session-lock-renew',
   lua: "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
 };
+/**
+ * KEYS: lock, its waiters flag. ARGV: token, channel, unlocked event. Compare-and-delete; the
+ * release is announced only when some instance flagged that it waits (most turns wait for none).
+ */
 const RELEASE: Script = {
   name: 'session-lock-release',
-  lua: "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+  lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return 1`,
 };
 
 export class RedisSessionLocks implements SharedSessionLocks {
@@ -65,6 +72,12 @@ export class RedisSessionLocks implements SharedSessionLocks {
       let taken: unknown;
       try {
         taken = await this.shared.send('SET', [key, token, 'NX', 'PX', this.ttlMs]);
+        if (taken !== 'OK') {
+          // Held: flag that someone waits (so its release is announced), then try once more, so a
+          // release between the first try and the flag is not missed.
+          await this.shared.send('SET', [`${key}:waiting`, '1', 'PX', this.ttlMs]);
+          taken = await this.shared.send('SET', [key, token, 'NX', 'PX', this.ttlMs]);
+        }
       } catch (error) {
         wait.cancel();
         throw error;
@@ -88,8 +101,7 @@ export class RedisSessionLocks implements SharedSessionLocks {
       released = true;
       clearInterval(renewal);
       try {
-        const deleted = await this.shared.run<number>(RELEASE, [key], [token]);
-        if (deleted === 1) await this.shared.publish({ type: UNLOCKED, lock: key });
+        await this.shared.run<number>(RELEASE, [key, `${key}:waiting`], [token, ...this.shared.eventArgs({ type: UNLOCKED, lock: key })]);
       } catch {
         // Redis is away: the lock expires by itself within ttlMs.
       }

@@ -93,12 +93,18 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPIRE', KEYS[2], ttl
 return kept`,
 };
 
-/** KEYS: leases, probe. ARGV: leaseId, channel, freed event (JSON). Frees the lease and wakes waiting instances. */
+/**
+ * KEYS: leases, probe. ARGV: leaseId, maxConcurrent, channel, freed event (JSON). Frees the
+ * lease; only when that opens a slot another instance can have been refused for (the identity
+ * was full, or this was its probe) are the others told: most releases cost them nothing.
+ */
 export const RELEASE: Script = {
   name: 'release',
-  lua: `redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+  lua: `local full = redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+local probe = redis.call('GET', KEYS[2]) == ARGV[1]
+if probe then redis.call('DEL', KEYS[2]) end
+if full or probe then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1`,
 };
 

@@ -77,9 +77,9 @@ export class RedisLedger implements PoolLedger {
     this.held.delete(leaseId);
     if (this.held.size === 0) this.stopRenewing();
     const keys = identityKeys(this.shared.prefix, member.id);
-    const freed = JSON.stringify({ type: 'freed', from: this.shared.instance, id: member.id });
+    const [channel, freed] = this.shared.eventArgs({ type: 'freed', id: member.id });
     // A lease not released (Redis away) runs out by itself within the lease time.
-    this.shared.run(RELEASE, [keys.leases, keys.probe], [leaseId, this.channel, freed]).catch(() => undefined);
+    this.shared.run(RELEASE, [keys.leases, keys.probe], [leaseId, member.config.maxConcurrent, channel, freed]).catch(() => undefined);
   }
 
   async writeHealth(member: PoolMember<unknown>, baseVersion: number): Promise<{ ok: true; version: number } | { ok: false; health: SharedHealth }> {

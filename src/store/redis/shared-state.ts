@@ -60,7 +60,8 @@ export class SharedState {
   readonly prefix: string;
   private readonly commands: RedisClient;
   private readonly subscriber: RedisClient;
-  private readonly shas = new Map<string, string>();
+  /** Scripts this connection has run once (EVAL): EVALSHA from then on. */
+  private readonly loaded = new Set<string>();
   private readonly handlers: EventHandler[] = [];
   private failing: { reason: string; since: number } | null = null;
   private readonly timeoutMs: number;
@@ -168,21 +169,27 @@ export class SharedState {
   /** Runs a registered script atomically (EVALSHA, loading it once when Redis does not know it). */
   async run<T = unknown>(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
     return this.guard(async () => {
-      const argv = [...keys, ...args.map(String)];
-      let sha = this.shas.get(script.name);
-      if (sha === undefined) {
-        sha = (await this.commands.send('SCRIPT', ['LOAD', script.lua])) as string;
-        this.shas.set(script.name, sha);
+      const argv = [String(keys.length), ...keys, ...args.map(String)];
+      // The first run is EVAL (which also caches the script): one command, so it keeps its
+      // place in the connection's order (a release is not overtaken by the acquire after it).
+      if (!this.loaded.has(script.name)) {
+        const result = (await this.commands.send('EVAL', [script.lua, ...argv])) as T;
+        this.loaded.add(script.name);
+        return result;
       }
       try {
-        return (await this.commands.send('EVALSHA', [sha, String(keys.length), ...argv])) as T;
+        return (await this.commands.send('EVALSHA', [scriptSha(script), ...argv])) as T;
       } catch (error) {
         // A restarted Redis forgot its scripts.
         if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
-        this.shas.delete(script.name);
-        return (await this.commands.send('EVAL', [script.lua, String(keys.length), ...argv])) as T;
+        return (await this.commands.send('EVAL', [script.lua, ...argv])) as T;
       }
     });
+  }
+
+  /** The channel and message of an event, for a script that publishes it itself (one round trip less). */
+  eventArgs(event: Omit<SharedEvent, 'from'>): [channel: string, message: string] {
+    return [this.channel, JSON.stringify({ ...event, from: this.instance })];
   }
 
   /** Tells the other instances. Never throws: an event lost while Redis is away is caught up by their own reads. */
@@ -200,7 +207,10 @@ export class SharedState {
   }
 
   private async subscribe(): Promise<void> {
+    const own = `"from":"${this.instance}"`;
     await this.subscriber.subscribe(this.channel, (message: string) => {
+      // This instance's own events, dropped before parsing (every release would cost a parse here).
+      if (message.includes(own)) return;
       let event: SharedEvent;
       try {
         event = JSON.parse(message) as SharedEvent;
@@ -252,6 +262,18 @@ function unavailableError(): GatewayError {
     `The gateway cannot reach the state it shares with its other instances (Redis), so this request was not carried out. Retry in a moment.`,
     { retryAfterSeconds: RETRY_AFTER_SECONDS },
   );
+}
+
+const shas = new WeakMap<Script, string>();
+
+/** A script's SHA-1, as Redis names it (computed here: no SCRIPT LOAD round trip). */
+function scriptSha(script: Script): string {
+  let sha = shas.get(script);
+  if (sha === undefined) {
+    sha = new Bun.CryptoHasher('sha1').update(script.lua).digest('hex');
+    shas.set(script, sha);
+  }
+  return sha;
 }
 
 /** Redis did not answer at start-up: the gateway does not start (exit 1). */
