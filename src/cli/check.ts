@@ -105,7 +105,7 @@ async function checkRedis(redis: { url: string; prefix: string }, out: (line: st
     const r = await shared.report();
     const layout = r.schema === null ? 'no shared state yet' : `shared state layout ${r.schema}${r.schema > SHARED_SCHEMA_VERSION ? ` (NEWER than this gateway's ${SHARED_SCHEMA_VERSION})` : ''}`;
     out(
-      `Redis at ${shared.host}: answers in ${r.latencyMs.toFixed(1)} ms (median of 5 PINGs), Redis ${r.redisVersion ?? '?'}, ${layout} under "${redis.prefix}", ${r.instances} ${r.instances === 1 ? 'gateway instance' : 'gateway instances'} connected`,
+      `Redis at ${shared.host}: answers in ${r.latencyMs < 1 ? r.latencyMs.toFixed(2) : r.latencyMs.toFixed(1)} ms (median of 5 PINGs), Redis ${r.redisVersion ?? '?'}, ${layout} under "${redis.prefix}", ${r.instances} ${r.instances === 1 ? 'gateway instance' : 'gateway instances'} connected`,
     );
     return r.schema === null || r.schema <= SHARED_SCHEMA_VERSION;
   } catch (error) {

@@ -29,7 +29,7 @@ async function check(argv: string[], env: Record<string, string | undefined> = {
 test('before any gateway used the prefix: reachable, no shared state yet, nothing written', async () => {
   const { status, redisLine } = await check(['--redis', redis.url], { KEY_PREFIX: 'fresh:' });
   expect(status).toBe(0);
-  expect(redisLine).toMatch(/^Redis at 127\.0\.0\.1:\d+: answers in \d+\.\d ms \(median of 5 PINGs\), Redis 7\.[\d.]+, no shared state yet under "fresh:", 0 gateway instances connected$/);
+  expect(redisLine).toMatch(/^Redis at 127\.0\.0\.1:\d+: answers in \d+\.\d+ ms \(median of 5 PINGs\), Redis 7\.[\d.]+, no shared state yet under "fresh:", 0 gateway instances connected$/);
   expect(redis.cli('KEYS', 'fresh:*')).toBe('');
 });
 
