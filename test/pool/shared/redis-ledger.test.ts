@@ -14,11 +14,11 @@ import { RedisLedger } from '../../../src/pool/shared/redis-ledger.ts';
 import type { UpstreamOutcome } from '../../../src/providers/outcome.ts';
 import { SharedState } from '../../../src/store/redis/shared-state.ts';
 import { FakeProvider, type FakeIdentity } from '../../support/fake-provider.ts';
+import { identity } from '../../support/identities.ts';
+import { OK, limited } from '../../support/outcomes.ts';
 import { eventually } from '../../helpers/harness.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.ts';
 
-const OK: UpstreamOutcome = { kind: 'ok', message: 'hi' };
-const limited = (retryAfterMs: number): UpstreamOutcome => ({ kind: 'rate_limited', retryAfterMs, detail: 'HTTP 429' });
 const log = createLogger({ level: 'error', pretty: false, write: () => undefined });
 
 let redis: RedisServer;
@@ -34,16 +34,6 @@ afterAll(async () => {
     shared.close();
   }
   await redis.stop();
-});
-
-const identity = (id: string, extra: Partial<IdentityConfig> = {}): IdentityConfig => ({
-  id,
-  cookies: `visitor=${id}`,
-  weight: 1,
-  maxConcurrent: 1,
-  rpm: 0,
-  enabled: true,
-  ...extra,
 });
 
 interface Instance {
