@@ -12,9 +12,12 @@ afterEach(async () => {
 });
 
 test('an identity failing 30 % among three sound ones is ejected as an outlier, shown with its reason', async () => {
+  // Seed 543 draws flaky's faults with never 3 among any 4 of its calls (7 of its first 20 fail),
+  // so the rule of 3 faults in a row cannot eject it first, whatever order the calls finish in.
+  // It is judged once it and two peers have 20 attempts each: 2 or 3 peers, by timing.
   h = await startHarness({
     accounts: poolOf(['a', 'b', 'c', 'flaky']),
-    emulator: { seed: 7, faults: [{ kind: 'server_error', identity: 'flaky', probability: 0.3 }] },
+    emulator: { seed: 543, faults: [{ kind: 'server_error', identity: 'flaky', probability: 0.3 }] },
   });
   const ask = (content: string) => h!.call('/v1/chat/completions', { json: { messages: [{ role: 'user', content }] } }).then((r) => r.status);
   const statuses: number[] = [];
@@ -25,7 +28,7 @@ test('an identity failing 30 % among three sound ones is ejected as an outlier, 
   }
   expect(statuses.every((s) => s === 200)).toBe(true);
   expect(flaky.state).toBe('ejected');
-  expect(flaky.reason).toMatch(/^outlier: \d+ % of \d+ attempts succeeded in the last 5 min, its 3 peers 100 %$/);
+  expect(flaky.reason).toMatch(/^outlier: \d+ % of \d+ attempts succeeded in the last 5 min, its [23] peers 100 %$/);
   expect(flaky.cooldownRemainingMs).toBeGreaterThan(0);
   for (const id of ['a', 'b', 'c']) expect((await h.admin.identity(id)).state).toBe('ready');
   // Nothing new reaches it while it is out (calls already on their way may still land).
