@@ -176,6 +176,8 @@ describe('edit', () => {
     expect(await page.isDisabled('#f-cookies')).toBe(true);
     await page.fill('#f-userAgent', '');
     await page.click('#f-save');
+    // The first save's "acct-2 · save: ok" is still shown: a save is done when its form closes.
+    await page.waitForSelector('#id-form', { state: 'hidden', timeout: WAIT_MS });
     expect(await actionResult(page, 'acct-2 · save:')).toStartWith('acct-2 · save: ok');
     expect(entry(file!, 'acct-2')).toEqual({ id: 'acct-2', weight: 2 });
     expect(open!.problems).toEqual([]);
