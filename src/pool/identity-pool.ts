@@ -210,8 +210,9 @@ export class IdentityPool<S = unknown> {
   }
 
   /**
-   * Whether this process should fetch the identity's credentials now: always alone; with a
-   * shared ledger only the instance that claims it (the others take its result over).
+   * Whether this process should fetch the identity's credentials now (at start-up, or when
+   * they are only old): always alone; with a shared ledger only the instance that claims it
+   * (the others go on with what they have and take its result over). Redis away: fetch.
    */
   async claimRefresh(id: string): Promise<boolean> {
     return this.ledger ? this.ledger.claimRefresh(id, REFRESH_CLAIM_MS).catch(() => true) : true;

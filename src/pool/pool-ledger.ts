@@ -48,7 +48,11 @@ export interface PoolLedger {
   load(id: string): Promise<{ health: SharedHealth | null; state: { state: string; seed: string } | null }>;
   /** Shares the provider state (after a refresh here). Never throws. */
   writeState(member: PoolMember<unknown>, state: string, seed: string): void;
-  /** Claims the fetch of an identity's credentials for `ms` (one instance fetches, the others take its result over); false: another has it. */
+  /**
+   * Claims the fetch of an identity's credentials (one instance fetches, the others take its
+   * result over): held until this instance shares the new state, or `ms` at most; true also
+   * when this instance holds it already; false: another one does.
+   */
   claimRefresh(id: string, ms: number): Promise<boolean>;
   onEvent(handler: (event: LedgerEvent) => void): void;
   close(): void;

@@ -38,6 +38,11 @@ export interface SendJob {
   deadline: number;
   /** Asked before a call beyond the first (e.g. a retry after a credential refresh). */
   mayCallAgain: () => boolean | Promise<boolean>;
+  /**
+   * Asked before fetching credentials that are only old (not refused by the site): false when
+   * another instance is fetching them and will share the result; go on with the old ones.
+   */
+  mayRefreshAged?: () => boolean | Promise<boolean>;
 }
 
 export interface SendResult {

@@ -124,11 +124,27 @@ redis.call('PUBLISH', ARGV[5], cjson.encode({type = 'health', from = ARGV[6], id
 return {1, tostring(v)}`,
 };
 
-/** KEYS: state. ARGV: json, seed, channel, from, id, keepMs. */
+/**
+ * KEYS: state, refresh. ARGV: json, seed, channel, from, id, keepMs. The new state goes out,
+ * and this instance's claim on refreshing the identity (CLAIM_REFRESH) ends with it.
+ */
 export const WRITE_STATE: Script = {
   name: 'write-state',
   lua: `redis.call('HSET', KEYS[1], 'json', ARGV[1], 'seed', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
+if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
 redis.call('PUBLISH', ARGV[3], cjson.encode({type = 'state', from = ARGV[4], id = ARGV[5], state = ARGV[1], seed = ARGV[2]}))
 return 1`,
+};
+
+/**
+ * KEYS: refresh. ARGV: instance, ms. Claims the fetch of an identity's credentials: held until
+ * the claimant shares the result (WRITE_STATE) or for ms at most (it died, or its fetch failed).
+ * → 1 this instance holds the claim (now or already) | 0 another one does
+ */
+export const CLAIM_REFRESH: Script = {
+  name: 'claim-refresh',
+  lua: `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0`,
 };

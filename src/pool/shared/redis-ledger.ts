@@ -11,7 +11,7 @@ import type { HealthSnapshot, HealthState } from '../health.ts';
 import type { LedgerEvent, LedgerGrant, LedgerRefusal, PoolLedger, SharedHealth } from '../pool-ledger.ts';
 import type { PoolMember } from '../pool-member.ts';
 import { identityKeys } from './identity-keys.ts';
-import { ACQUIRE, EXTRA_CALL, RELEASE, RENEW, WRITE_HEALTH, WRITE_STATE } from './ledger-scripts.ts';
+import { ACQUIRE, CLAIM_REFRESH, EXTRA_CALL, RELEASE, RENEW, WRITE_HEALTH, WRITE_STATE } from './ledger-scripts.ts';
 
 export interface RedisLedgerOptions {
   /** How long a lease holds without renewal: the longest a dead process keeps an identity's slot. */
@@ -110,12 +110,12 @@ export class RedisLedger implements PoolLedger {
 
   writeState(member: PoolMember<unknown>, state: string, seed: string): void {
     const keys = identityKeys(this.shared.prefix, member.id);
-    this.shared.run(WRITE_STATE, [keys.state], [state, seed, this.channel, this.shared.instance, member.id, KEEP_MS]).catch(() => undefined);
+    this.shared.run(WRITE_STATE, [keys.state, keys.refresh], [state, seed, this.channel, this.shared.instance, member.id, KEEP_MS]).catch(() => undefined);
   }
 
   async claimRefresh(id: string, ms: number): Promise<boolean> {
     const keys = identityKeys(this.shared.prefix, id);
-    return (await this.shared.send<string | null>('SET', [keys.refresh, this.shared.instance, 'NX', 'PX', ms])) === 'OK';
+    return (await this.shared.run<number>(CLAIM_REFRESH, [keys.refresh], [this.shared.instance, ms])) === 1;
   }
 
   onEvent(handler: (event: LedgerEvent) => void): void {

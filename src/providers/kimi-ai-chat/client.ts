@@ -83,7 +83,7 @@ export class KimiClient {
     for (;;) {
       const current = identity.nonce;
       let nonce: NonceResult;
-      if (current && !this.isStale(current)) nonce = { ok: true, nonce: current };
+      if (current && (!this.isStale(current) || (await this.someoneElseRefreshes(identity, message)))) nonce = { ok: true, nonce: current };
       else {
         const waitStart = this.now();
         nonce = await this.refreshNonce(identity, message.signal, deadline);
@@ -114,6 +114,12 @@ export class KimiClient {
       identity.pendingRefresh = null;
     });
     return signal || deadline !== Infinity ? raceWait(identity.pendingRefresh, signal, deadline - this.now()) : identity.pendingRefresh;
+  }
+
+  /** An old nonce another instance is already replacing: used until its new one arrives (the site still takes it). */
+  private async someoneElseRefreshes(identity: KimiIdentity, message: SendJob): Promise<boolean> {
+    if (identity.pendingRefresh || !message.mayRefreshAged) return false;
+    return !(await message.mayRefreshAged());
   }
 
   private isStale(nonce: NonceState): boolean {

@@ -187,6 +187,23 @@ describe('shared identity state', () => {
     a!.pool.stateChanged('acct');
     expect(await eventually(() => b!.member('acct').state.credential === 2, 1_000)).toBe(true);
   });
+
+  test('one instance at a time claims a refresh; it holds the claim until it shares the result', async () => {
+    const [a, b] = await instances(2, [identity('acct')]);
+    const claim = `t${prefixes}:{i:acct}:refresh`;
+    expect(await a!.pool.claimRefresh('acct')).toBe(true);
+    expect(await b!.pool.claimRefresh('acct')).toBe(false);
+    // Asked again (another request of its own), the holder is still the one to fetch.
+    expect(await a!.pool.claimRefresh('acct')).toBe(true);
+    expect(Number(redis.cli('PTTL', claim))).toBeGreaterThan(0);
+    await a!.provider.refresh(a!.member('acct').state);
+    a!.pool.stateChanged('acct');
+    expect(await eventually(() => b!.member('acct').state.credential === 1, 1_000)).toBe(true);
+    // Shared: the claim is over, so the next refresh can be anyone's.
+    expect(redis.cli('EXISTS', claim)).toBe('0');
+    expect(await b!.pool.claimRefresh('acct')).toBe(true);
+    expect(await a!.pool.claimRefresh('acct')).toBe(false);
+  });
 });
 
 test("a crashed instance's lease is freed within the lease time", async () => {

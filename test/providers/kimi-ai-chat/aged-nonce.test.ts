@@ -1,0 +1,77 @@
+// A nonce that is only old (NONCE_MAX_AGE_MS) against the emulator: the client asks before
+// fetching a new one (with Redis, one instance claims the fetch and the others go on with the
+// old nonce until its result arrives); a nonce the site refused is fetched again without asking.
+
+import { afterAll, expect, test } from 'bun:test';
+import { startEmulator } from '../../../emulator/emulator.ts';
+import { KimiClient } from '../../../src/providers/kimi-ai-chat/client.ts';
+import { KimiIdentity } from '../../../src/providers/kimi-ai-chat/identity.ts';
+import { MODELS } from '../../../src/providers/kimi-ai-chat/models.ts';
+import type { SendJob } from '../../../src/providers/provider.ts';
+
+const MAX_AGE_MS = 60_000;
+const emulator = startEmulator();
+afterAll(() => emulator.stop());
+
+let clock = 1_000_000;
+const client = new KimiClient({ baseUrl: emulator.url, nonceMaxAgeMs: MAX_AGE_MS, now: () => clock });
+
+let identities = 0;
+async function agedIdentity(): Promise<KimiIdentity> {
+  const id = `aged-${++identities}`;
+  const identity = new KimiIdentity({ id, cookies: `kimi_visitor=${id}` });
+  expect((await client.refreshNonce(identity)).ok).toBe(true);
+  clock += MAX_AGE_MS;
+  return identity;
+}
+
+const job = (mayRefreshAged?: () => boolean): SendJob => ({
+  prompt: 'hello',
+  model: MODELS[1]!,
+  conversation: 'session_1_abcdefghi',
+  signal: new AbortController().signal,
+  timeoutMs: 10_000,
+  deadline: Infinity,
+  mayCallAgain: () => true,
+  mayRefreshAged,
+});
+
+test('an old nonce another instance is replacing is used as it is: no page fetch', async () => {
+  const identity = await agedIdentity();
+  const old = identity.nonce!.value;
+  let asked = 0;
+  const sent = await client.send(identity, job(() => (asked++, false)));
+  expect(sent.outcome.kind).toBe('ok');
+  expect(asked).toBe(1);
+  expect(emulator.stats()[identity.id]!.pages).toBe(1);
+  expect(emulator.received.at(-1)!.identity).toBe(identity.id);
+  expect(identity.nonce!.value).toBe(old);
+});
+
+test('an old nonce this instance may replace is fetched again, once', async () => {
+  const identity = await agedIdentity();
+  const old = identity.nonce!.value;
+  let asked = 0;
+  const sent = await client.send(identity, job(() => (asked++, true)));
+  expect(sent.outcome.kind).toBe('ok');
+  expect(asked).toBe(1);
+  expect(emulator.stats()[identity.id]!.pages).toBe(2);
+  expect(identity.nonce!.value).not.toBe(old);
+});
+
+test('alone (nobody to ask), an old nonce is fetched again', async () => {
+  const identity = await agedIdentity();
+  expect((await client.send(identity, job())).outcome.kind).toBe('ok');
+  expect(emulator.stats()[identity.id]!.pages).toBe(2);
+});
+
+test('a nonce the site refused is fetched again without asking, even while another instance holds the claim', async () => {
+  const identity = await agedIdentity();
+  clock -= MAX_AGE_MS; // fresh by age: only the site's refusal makes it stale
+  emulator.expireNonces();
+  let asked = 0;
+  const sent = await client.send(identity, job(() => (asked++, false)));
+  expect(sent.outcome.kind).toBe('ok');
+  expect(asked).toBe(0);
+  expect(emulator.stats()[identity.id]!.pages).toBe(2);
+});
