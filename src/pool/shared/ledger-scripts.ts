@@ -7,78 +7,98 @@
 // health (hash: version, json, availableAt: 0 = ready, -1 = only an operator, else until;
 // probe: 1 when the next call after availableAt is a probe), probe (the probe's lease id),
 // state (hash: json, seed).
+//
+// Cost (measured under callgrind, docs/SCALING.md): a Lua number handed to redis.call is
+// printed with "%.14g", a float printf that took a tenth of redis-server's time, so numbers
+// go out through int() ("%d"); and a key's TTL is pushed out only when it runs short, since
+// every write a script makes is written again to the append-only file.
 
 import type { Script } from '../../store/redis/shared-state.ts';
 
-const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+const NOW = `local function int(n) return string.format('%d', n) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now_s = int(now)`;
+
+/** Lua: keeps KEYS[i] alive at least `ms` more (a TTL of 2 × ms, set again only once it is below ms). */
+const KEEP_ALIVE = `local function keep_alive(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, int(ms * 2)) end
+end`;
 
 /**
  * KEYS: leases, calls, pace, health, probe. ARGV: leaseId, maxConcurrent, rpm (0 = no limit), gapMs (pacing
- * gap after this start, 0 = none), leaseTtlMs.
+ * gap after this start, 0 = none), leaseTtlMs, paced ('1' when the identity has a pacing gap at all).
+ * Leases of a dead instance are swept only when they would fill the identity.
  * → {1, probe (0/1), now} | {0, reason, retryAt (server clock, '' = none), now, healthVersion, healthJson}
  */
 export const ACQUIRE: Script = {
   name: 'acquire',
   lua: `${NOW}
+${KEEP_ALIVE}
 local h = redis.call('HMGET', KEYS[4], 'availableAt', 'probe', 'version', 'json')
 local probe = 0
 if h[1] then
   local at = tonumber(h[1])
   if at < 0 or now < at then
-    return {0, 'unavailable', at < 0 and '' or string.format('%d', at), string.format('%d', now), h[3] or '0', h[4] or ''}
+    return {0, 'unavailable', at < 0 and '' or int(at), now_s, h[3] or '0', h[4] or ''}
   end
   if h[2] == '1' then
     if not redis.call('SET', KEYS[5], ARGV[1], 'NX', 'PX', ARGV[5]) then
-      return {0, 'probe_taken', string.format('%d', now + math.max(redis.call('PTTL', KEYS[5]), 1)), string.format('%d', now), '0', ''}
+      return {0, 'probe_taken', int(now + math.max(redis.call('PTTL', KEYS[5]), 1)), now_s, '0', ''}
     end
     probe = 1
   end
 end
 local function refuse(reason, at)
   if probe == 1 then redis.call('DEL', KEYS[5]) end
-  return {0, reason, at, string.format('%d', now), '0', ''}
+  return {0, reason, at, now_s, '0', ''}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return refuse('busy', first[2])
+local max = tonumber(ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= max then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_s)
+  if redis.call('ZCARD', KEYS[1]) >= max then
+    local first = redis.call('ZRANGE', KEYS[1], '0', '0', 'WITHSCORES')
+    return refuse('busy', first[2])
+  end
 end
 local rpm = tonumber(ARGV[3])
 if rpm > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', int(now - 60000))
   if redis.call('ZCARD', KEYS[2]) >= rpm then
-    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    return refuse('rpm', string.format('%d', tonumber(oldest[2]) + 60000))
+    local oldest = redis.call('ZRANGE', KEYS[2], '0', '0', 'WITHSCORES')
+    return refuse('rpm', int(tonumber(oldest[2]) + 60000))
   end
 end
-local nextAt = tonumber(redis.call('GET', KEYS[3]) or '0')
-if now < nextAt then return refuse('paced', string.format('%d', nextAt)) end
+if ARGV[6] == '1' then
+  local nextAt = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if now < nextAt then return refuse('paced', int(nextAt)) end
+end
 local ttl = tonumber(ARGV[5])
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl * 2)
+redis.call('ZADD', KEYS[1], int(now + ttl), ARGV[1])
+keep_alive(KEYS[1], ttl)
 if rpm > 0 then
-  redis.call('ZADD', KEYS[2], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[2], 61000)
+  redis.call('ZADD', KEYS[2], now_s, ARGV[1])
+  keep_alive(KEYS[2], 61000)
 end
 local gap = tonumber(ARGV[4])
-if gap > 0 then redis.call('SET', KEYS[3], string.format('%d', now + gap), 'PX', gap + 1000) end
-return {1, probe, string.format('%d', now)}`,
+if gap > 0 then redis.call('SET', KEYS[3], int(now + gap), 'PX', int(gap + 1000)) end
+return {1, probe, now_s}`,
 };
 
 /** KEYS: calls, pace. ARGV: callId, rpm (0 = no limit), gapMs. → 1 taken | 0 the window is full. */
 export const EXTRA_CALL: Script = {
   name: 'extra-call',
   lua: `${NOW}
+${KEEP_ALIVE}
 local rpm = tonumber(ARGV[2])
 if rpm > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now - 60000))
   if redis.call('ZCARD', KEYS[1]) >= rpm then return 0 end
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], 61000)
+  redis.call('ZADD', KEYS[1], now_s, ARGV[1])
+  keep_alive(KEYS[1], 61000)
 end
 local gap = tonumber(ARGV[3])
-if gap > 0 then redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000) end
+if gap > 0 then redis.call('SET', KEYS[2], int(now + gap), 'PX', int(gap + 1000)) end
 return 1`,
 };
 
@@ -86,23 +106,25 @@ return 1`,
 export const RENEW: Script = {
   name: 'renew',
   lua: `${NOW}
+${KEEP_ALIVE}
 local ttl = tonumber(ARGV[2])
-local kept = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl * 2)
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPIRE', KEYS[2], ttl) end
+local kept = redis.call('ZADD', KEYS[1], 'XX', 'CH', int(now + ttl), ARGV[1])
+keep_alive(KEYS[1], ttl)
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return kept`,
 };
 
 /**
- * KEYS: leases, probe. ARGV: leaseId, maxConcurrent, channel, freed event (JSON). Frees the
- * lease; only when that opens a slot another instance can have been refused for (the identity
- * was full, or this was its probe) are the others told: most releases cost them nothing.
+ * KEYS: leases, probe. ARGV: leaseId, maxConcurrent, channel, freed event (JSON), '1' when the
+ * lease took the probe. Frees the lease; only when that opens a slot another instance can have
+ * been refused for (the identity was full, or this was its probe) are the others told: most
+ * releases cost them nothing.
  */
 export const RELEASE: Script = {
   name: 'release',
   lua: `local full = redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-local probe = redis.call('GET', KEYS[2]) == ARGV[1]
+local probe = ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1]
 if probe then redis.call('DEL', KEYS[2]) end
 if full or probe then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1`,
@@ -118,7 +140,7 @@ export const WRITE_HEALTH: Script = {
   lua: `local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if v ~= tonumber(ARGV[1]) then return {0, tostring(v), redis.call('HGET', KEYS[1], 'json') or ''} end
 v = v + 1
-redis.call('HSET', KEYS[1], 'version', v, 'json', ARGV[2], 'availableAt', ARGV[3], 'probe', ARGV[4])
+redis.call('HSET', KEYS[1], 'version', string.format('%d', v), 'json', ARGV[2], 'availableAt', ARGV[3], 'probe', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('PUBLISH', ARGV[5], cjson.encode({type = 'health', from = ARGV[6], id = ARGV[7], version = v, json = ARGV[2]}))
 return {1, tostring(v)}`,

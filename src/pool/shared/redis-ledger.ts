@@ -10,7 +10,7 @@ import type { SharedEvent, SharedState } from '../../store/redis/shared-state.ts
 import type { HealthSnapshot, HealthState } from '../health.ts';
 import type { LedgerEvent, LedgerGrant, LedgerRefusal, PoolLedger, SharedHealth } from '../pool-ledger.ts';
 import type { PoolMember } from '../pool-member.ts';
-import { identityKeys } from './identity-keys.ts';
+import { identityKeys, type IdentityKeys } from './identity-keys.ts';
 import { ACQUIRE, CLAIM_REFRESH, EXTRA_CALL, RELEASE, RENEW, WRITE_HEALTH, WRITE_STATE } from './ledger-scripts.ts';
 
 export interface RedisLedgerOptions {
@@ -28,6 +28,11 @@ type AcquireReply = [1, 0 | 1, string] | [0, LedgerRefusal, string, string, stri
 export class RedisLedger implements PoolLedger {
   /** Leases this process holds: lease id → identity id (renewed together). */
   private readonly held = new Map<string, string>();
+  /** Held leases that took their identity's probe. */
+  private readonly probes = new Set<string>();
+  /** Per identity, built once: key names and the freed event (every acquire and release needs them). */
+  private readonly keyCache = new Map<string, IdentityKeys>();
+  private readonly freedCache = new Map<string, [channel: string, message: string]>();
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private leaseCount = 0;
   private readonly now: () => number;
@@ -48,15 +53,16 @@ export class RedisLedger implements PoolLedger {
   }
 
   async acquire(member: PoolMember<unknown>, gapMs: number): Promise<LedgerGrant> {
-    const keys = identityKeys(this.shared.prefix, member.id);
+    const keys = this.keysOf(member.id);
     const leaseId = `${this.shared.instance}:${++this.leaseCount}`;
     const reply = await this.shared.run<AcquireReply>(
       ACQUIRE,
       [keys.leases, keys.calls, keys.pace, keys.health, keys.probe],
-      [leaseId, member.config.maxConcurrent, member.config.rpm, Math.max(0, Math.round(gapMs)), this.options.leaseTtlMs],
+      [leaseId, member.config.maxConcurrent, member.config.rpm, Math.max(0, Math.round(gapMs)), this.options.leaseTtlMs, isPaced(member) ? 1 : 0],
     );
     if (reply[0] === 1) {
       this.held.set(leaseId, member.id);
+      if (reply[1] === 1) this.probes.add(leaseId);
       this.renewTimer ??= setInterval(() => this.renewAll(), Math.max(1_000, Math.floor(this.options.leaseTtlMs / 3)));
       return { ok: true, leaseId, probe: reply[1] === 1 };
     }
@@ -68,22 +74,23 @@ export class RedisLedger implements PoolLedger {
   }
 
   async extraCall(member: PoolMember<unknown>, leaseId: string, gapMs: number): Promise<boolean> {
-    const keys = identityKeys(this.shared.prefix, member.id);
+    const keys = this.keysOf(member.id);
     const callId = `${leaseId}:${++this.leaseCount}`;
     return (await this.shared.run<number>(EXTRA_CALL, [keys.calls, keys.pace], [callId, member.config.rpm, Math.max(0, Math.round(gapMs))])) === 1;
   }
 
   release(member: PoolMember<unknown>, leaseId: string): void {
     this.held.delete(leaseId);
+    const probe = this.probes.delete(leaseId);
     if (this.held.size === 0) this.stopRenewing();
-    const keys = identityKeys(this.shared.prefix, member.id);
-    const [channel, freed] = this.shared.eventArgs({ type: 'freed', id: member.id });
+    const keys = this.keysOf(member.id);
+    const [channel, freed] = this.freedEvent(member.id);
     // A lease not released (Redis away) runs out by itself within the lease time.
-    this.shared.run(RELEASE, [keys.leases, keys.probe], [leaseId, member.config.maxConcurrent, channel, freed]).catch(() => undefined);
+    this.shared.run(RELEASE, [keys.leases, keys.probe], [leaseId, member.config.maxConcurrent, channel, freed, probe ? 1 : 0]).catch(() => undefined);
   }
 
   async writeHealth(member: PoolMember<unknown>, baseVersion: number): Promise<{ ok: true; version: number } | { ok: false; health: SharedHealth }> {
-    const keys = identityKeys(this.shared.prefix, member.id);
+    const keys = this.keysOf(member.id);
     const snapshot = member.health.snapshot();
     const reply = await this.shared.run<[1, string] | [0, string, string]>(
       WRITE_HEALTH,
@@ -97,7 +104,7 @@ export class RedisLedger implements PoolLedger {
   }
 
   async load(id: string): Promise<{ health: SharedHealth | null; state: { state: string; seed: string } | null }> {
-    const keys = identityKeys(this.shared.prefix, id);
+    const keys = this.keysOf(id);
     const [health, state] = await Promise.all([
       this.shared.send<[string | null, string | null]>('HMGET', [keys.health, 'version', 'json']),
       this.shared.send<[string | null, string | null]>('HMGET', [keys.state, 'json', 'seed']),
@@ -109,13 +116,31 @@ export class RedisLedger implements PoolLedger {
   }
 
   writeState(member: PoolMember<unknown>, state: string, seed: string): void {
-    const keys = identityKeys(this.shared.prefix, member.id);
+    const keys = this.keysOf(member.id);
     this.shared.run(WRITE_STATE, [keys.state, keys.refresh], [state, seed, this.channel, this.shared.instance, member.id, KEEP_MS]).catch(() => undefined);
   }
 
   async claimRefresh(id: string, ms: number): Promise<boolean> {
-    const keys = identityKeys(this.shared.prefix, id);
+    const keys = this.keysOf(id);
     return (await this.shared.run<number>(CLAIM_REFRESH, [keys.refresh], [this.shared.instance, ms])) === 1;
+  }
+
+  private keysOf(id: string): IdentityKeys {
+    let keys = this.keyCache.get(id);
+    if (keys === undefined) {
+      keys = identityKeys(this.shared.prefix, id);
+      this.keyCache.set(id, keys);
+    }
+    return keys;
+  }
+
+  private freedEvent(id: string): [channel: string, message: string] {
+    let event = this.freedCache.get(id);
+    if (event === undefined) {
+      event = this.shared.eventArgs({ type: 'freed', id });
+      this.freedCache.set(id, event);
+    }
+    return event;
   }
 
   onEvent(handler: (event: LedgerEvent) => void): void {
@@ -134,7 +159,7 @@ export class RedisLedger implements PoolLedger {
   /** Every lease this process holds, pushed out again; one that failed to renew is retried next round. */
   private renewAll(): void {
     for (const [leaseId, id] of this.held) {
-      const keys = identityKeys(this.shared.prefix, id);
+      const keys = this.keysOf(id);
       this.shared.run(RENEW, [keys.leases, keys.probe], [leaseId, this.options.leaseTtlMs]).catch((error: GatewayError) => {
         this.options.log.debug('lease renewal failed; retried next round', { identity: id, error: error.message });
       });
@@ -178,4 +203,9 @@ function parseHealth(version: number, json: string): SharedHealth | null {
   } catch {
     return null;
   }
+}
+
+/** Whether the identity has a pacing gap at all (minIntervalMs or jitterMs): only then is the pacing slot read. */
+function isPaced(member: PoolMember<unknown>): boolean {
+  return (member.config.minIntervalMs ?? 0) > 0 || (member.config.jitterMs ?? 0) > 0;
 }
