@@ -227,7 +227,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   for (const member of pool.list()) {
     if (!member.config.enabled || !provider.needsRefresh(member.state)) continue;
     void pool.claimRefresh(member.id).then(async (mine) => {
-      if (!mine) return;
+      // Another instance's credentials may have arrived while the claim was asked.
+      if (!mine || !provider.needsRefresh(member.state)) return;
       const result = await provider.refresh(member.state);
       if (result.ok) pool.stateChanged(member.id);
       else log.warn('could not prepare the identity yet; will retry on first use', { identity: member.id, outcome: result.outcome.kind });

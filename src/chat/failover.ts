@@ -123,7 +123,12 @@ export class Failover<S> {
     try {
       const { pool } = this.options;
       const id = lease.member.id;
-      sent = await this.options.provider.send(lease.member.state, { ...call, mayCallAgain: lease.takeExtraCall, mayRefreshAged: () => pool.claimRefresh(id) });
+      sent = await this.options.provider.send(lease.member.state, {
+        ...call,
+        mayCallAgain: lease.takeExtraCall,
+        mayRefreshAged: () => pool.claimRefresh(id),
+        refreshed: () => pool.stateChanged(id),
+      });
     } catch (error) {
       // A provider bug (send never throws for a site problem): free the identity, then let it surface as an internal error.
       this.options.pool.release(lease, { outcome: { kind: 'protocol', detail: 'the provider failed (a gateway bug, logged)' }, latencyMs: 0, timeoutCounts: false });

@@ -43,6 +43,8 @@ export interface SendJob {
    * another instance is fetching them and will share the result; go on with the old ones.
    */
   mayRefreshAged?: () => boolean | Promise<boolean>;
+  /** Told when the credentials were fetched again, before the call goes on: they can be saved and shared now. */
+  refreshed?: () => void;
 }
 
 export interface SendResult {

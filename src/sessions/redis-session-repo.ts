@@ -24,7 +24,7 @@ const luaList = (fields: readonly string[]) => fields.map((f) => `'${f}'`).join(
 /**
  * Shared by the scripts: Redis's clock in microseconds (the sorted set's scores; exact in a
  * double), '(t' as a range bound, and forgetting one session (its tip pointer, hash and index entry).
- * Numbers go to redis.call through int() ("%d"): Lua would print them with a float "%.14g",
+ * Numbers go to redis.call through int() ("%d"): Lua would print them with a float "%.17g",
  * which cost redis-server a tenth of its time (pool/shared/ledger-scripts.ts).
  */
 const LUA_COMMON = `

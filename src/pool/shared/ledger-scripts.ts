@@ -9,7 +9,7 @@
 // state (hash: json, seed).
 //
 // Cost (measured under callgrind, docs/SCALING.md): a Lua number handed to redis.call is
-// printed with "%.14g", a float printf that took a tenth of redis-server's time, so numbers
+// printed with "%.17g", a float printf that took a tenth of redis-server's time, so numbers
 // go out through int() ("%d"); and a key's TTL is pushed out only when it runs short, since
 // every write a script makes is written again to the append-only file.
 
@@ -148,13 +148,15 @@ return {1, tostring(v)}`,
 
 /**
  * KEYS: state, refresh. ARGV: json, seed, channel, from, id, keepMs. The new state goes out,
- * and this instance's claim on refreshing the identity (CLAIM_REFRESH) ends with it.
+ * and this instance's claim on refreshing the identity (CLAIM_REFRESH) ends with it: for a
+ * second the claim says "shared", so an instance that has not handled the event yet does not
+ * claim and fetch again.
  */
 export const WRITE_STATE: Script = {
   name: 'write-state',
   lua: `redis.call('HSET', KEYS[1], 'json', ARGV[1], 'seed', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
-if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('SET', KEYS[2], 'shared', 'PX', '1000') end
 redis.call('PUBLISH', ARGV[3], cjson.encode({type = 'state', from = ARGV[4], id = ARGV[5], state = ARGV[1], seed = ARGV[2]}))
 return 1`,
 };

@@ -89,6 +89,9 @@ export class KimiClient {
         nonce = await this.refreshNonce(identity, message.signal, deadline);
         // A refresh joined late waited only part of the page's slot wait.
         slotWaitMs += Math.min(nonce.slotWaitMs ?? 0, this.now() - waitStart);
+        if (nonce.ok) message.refreshed?.();
+        // Only old, not refused: the site may still take it while the page cannot be fetched.
+        else if (current && !message.signal.aborted && this.now() < deadline) nonce = { ok: true, nonce: current };
       }
       if (!nonce.ok) return result(nonce.outcome);
       // The attempt's budget, less what has gone to slot waits; the deadline bounds everything.

@@ -65,8 +65,10 @@ export class KimiAiChatProvider implements Provider<KimiIdentity> {
     return { cookies: identity.jar.snapshot(), nonce: identity.nonce };
   }
 
+  /** Changes with every fetch, even one that returns the same nonce (its age is new): a refresh is always saved and shared. */
   version(identity: KimiIdentity): string {
-    return `${identity.jar.header()}\u0000${identity.nonce?.value ?? ''}`;
+    const nonce = identity.nonce;
+    return `${identity.jar.header()}\u0000${nonce?.value ?? ''}\u0000${nonce?.fetchedAt ?? ''}`;
   }
 
   needsRefresh(identity: KimiIdentity): boolean {

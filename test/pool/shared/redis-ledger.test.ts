@@ -199,9 +199,12 @@ describe('shared identity state', () => {
     await a!.provider.refresh(a!.member('acct').state);
     a!.pool.stateChanged('acct');
     expect(await eventually(() => b!.member('acct').state.credential === 1, 1_000)).toBe(true);
-    // Shared: the claim is over, so the next refresh can be anyone's.
-    expect(redis.cli('EXISTS', claim)).toBe('0');
-    expect(await b!.pool.claimRefresh('acct')).toBe(true);
+    // Shared: for a second the claim says so (an instance that has not taken the new state
+    // over yet does not fetch again); then the next refresh can be anyone's.
+    expect(redis.cli('GET', claim)).toBe('shared');
+    expect(await b!.pool.claimRefresh('acct')).toBe(false);
+    expect(Number(redis.cli('PTTL', claim))).toBeLessThanOrEqual(1_000);
+    expect(await eventually(() => b!.pool.claimRefresh('acct'), 2_000)).toBe(true);
     expect(await a!.pool.claimRefresh('acct')).toBe(false);
   });
 });

@@ -25,7 +25,7 @@ async function agedIdentity(): Promise<KimiIdentity> {
   return identity;
 }
 
-const job = (mayRefreshAged?: () => boolean): SendJob => ({
+const job = (mayRefreshAged?: () => boolean, refreshed?: () => void): SendJob => ({
   prompt: 'hello',
   model: MODELS[1]!,
   conversation: 'session_1_abcdefghi',
@@ -34,6 +34,7 @@ const job = (mayRefreshAged?: () => boolean): SendJob => ({
   deadline: Infinity,
   mayCallAgain: () => true,
   mayRefreshAged,
+  refreshed,
 });
 
 test('an old nonce another instance is replacing is used as it is: no page fetch', async () => {
@@ -48,15 +49,29 @@ test('an old nonce another instance is replacing is used as it is: no page fetch
   expect(identity.nonce!.value).toBe(old);
 });
 
-test('an old nonce this instance may replace is fetched again, once', async () => {
+test('an old nonce this instance may replace is fetched again, once, and said so before the message goes', async () => {
   const identity = await agedIdentity();
   const old = identity.nonce!.value;
   let asked = 0;
-  const sent = await client.send(identity, job(() => (asked++, true)));
+  let messagesWhenTold = -1;
+  const sent = await client.send(identity, job(() => (asked++, true), () => (messagesWhenTold = emulator.stats()[identity.id]?.messages ?? 0)));
   expect(sent.outcome.kind).toBe('ok');
   expect(asked).toBe(1);
   expect(emulator.stats()[identity.id]!.pages).toBe(2);
   expect(identity.nonce!.value).not.toBe(old);
+  expect(messagesWhenTold).toBe(0);
+});
+
+test('an old nonce whose refresh fails is still used: the site may take it', async () => {
+  const identity = await agedIdentity();
+  const old = identity.nonce!.value;
+  emulator.addFault({ kind: 'server_error', on: 'page', identity: identity.id, times: 1 });
+  let told = false;
+  const sent = await client.send(identity, job(() => true, () => (told = true)));
+  expect(sent.outcome.kind).toBe('ok');
+  expect(told).toBe(false);
+  expect(emulator.stats()[identity.id]!.messages).toBe(1);
+  expect(identity.nonce!.value).toBe(old);
 });
 
 test('alone (nobody to ask), an old nonce is fetched again', async () => {
