@@ -4,66 +4,18 @@
 
 import { describe, expect, test } from 'bun:test';
 import { ClientGoneError, GatewayError } from '../../src/errors.ts';
-import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../../src/pool/health.ts';
-import type { IdentityConfig } from '../../src/pool/identity-config.ts';
-import { IdentityPool, NoCandidateError, type AcquireOptions, type Lease } from '../../src/pool/identity-pool.ts';
-import type { PoolEvent } from '../../src/pool/pool-events.ts';
+import { NoCandidateError, type Lease } from '../../src/pool/identity-pool.ts';
 import { WINDOW_MS } from '../../src/pool/rate-window.ts';
 import type { UpstreamOutcome } from '../../src/providers/outcome.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { IdentityStateRepo, type StoredIdentityState } from '../../src/store/identity-state-repo.ts';
 import { FakeClock, settle, track } from '../support/fake-clock.ts';
-import { FakeProvider, type FakeIdentity } from '../support/fake-provider.ts';
+import type { FakeIdentity } from '../support/fake-provider.ts';
 import { identity } from '../support/identities.ts';
 import { CHALLENGED, FAULT, limited, OK, TIMED_OUT } from '../support/outcomes.ts';
 import { rejection } from '../support/rejection.ts';
 import { seededRandom } from '../support/seeded-random.ts';
-
-const policy: HealthPolicy = { ...DEFAULT_HEALTH_POLICY, random: () => 0.5 };
-const QUEUE_TIMEOUT_MS = 30_000;
-const never = new AbortController().signal;
-
-interface Setup {
-  clock?: FakeClock;
-  repo?: IdentityStateRepo;
-  queueMax?: number;
-  queueTimeoutMs?: number;
-}
-
-function makePool(identities: IdentityConfig[], setup: Setup = {}) {
-  const clock = setup.clock ?? new FakeClock();
-  const provider = new FakeProvider();
-  const pool = new IdentityPool<FakeIdentity>({
-    identities,
-    states: provider,
-    policy,
-    queueMax: setup.queueMax ?? 10,
-    queueTimeoutMs: setup.queueTimeoutMs ?? QUEUE_TIMEOUT_MS,
-    repo: setup.repo,
-    now: clock.now,
-    timers: clock.timers,
-    random: seededRandom(1),
-  });
-  const events: PoolEvent[] = [];
-  /** The clock at each lease handed out. */
-  const pickedAt: number[] = [];
-  pool.onEvent((e) => {
-    events.push(e);
-    if (e.type === 'picked') pickedAt.push(clock.now());
-  });
-  const acquire = (options: Partial<AcquireOptions> = {}) => pool.acquire({ signal: never, deadline: clock.now() + 600_000, ...options });
-  const release = (lease: Lease<FakeIdentity>, outcome: UpstreamOutcome = OK, { latencyMs = 10, timeoutCounts = true } = {}) =>
-    pool.release(lease, { outcome, latencyMs, timeoutCounts });
-  /** One request start to end on whatever identity the pool picks. */
-  const serve = async (outcome: UpstreamOutcome = OK, options: Partial<AcquireOptions> = {}) => {
-    const lease = await acquire(options);
-    release(lease, outcome);
-    return lease.member.id;
-  };
-  const member = (id: string) => pool.list().find((m) => m.id === id)!;
-  const picked = () => events.filter((e): e is Extract<PoolEvent, { type: 'picked' }> => e.type === 'picked');
-  return { clock, provider, pool, events, pickedAt, acquire, release, serve, member, picked };
-}
+import { makePool, policy, QUEUE_TIMEOUT_MS } from './pool-fixture.ts';
 
 describe('acquire and release', () => {
   test('a lease counts as in flight until it is released; the outcome is counted', async () => {

@@ -1,4 +1,4 @@
-// An IdentityPool over the fake provider and a fake clock, for the pacing and outlier tests:
+// An IdentityPool over the fake provider and a fake clock, for the pool's unit tests:
 // no network, no real timers. Records every lease's clock time per identity.
 
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../../src/pool/health.ts';
@@ -47,11 +47,14 @@ export function makePool(identities: IdentityConfig[], setup: Setup = {}) {
     ...(setup.outliers !== undefined ? { outliers: setup.outliers } : {}),
   });
   const events: PoolEvent[] = [];
-  /** The clock at each lease, per identity. */
+  /** The clock at each lease, in all and per identity. */
+  const pickedAt: number[] = [];
   const startsOf = new Map<string, number[]>();
   pool.onEvent((e) => {
     events.push(e);
-    if (e.type === 'picked') startsOf.set(e.id, [...(startsOf.get(e.id) ?? []), clock.now()]);
+    if (e.type !== 'picked') return;
+    pickedAt.push(clock.now());
+    startsOf.set(e.id, [...(startsOf.get(e.id) ?? []), clock.now()]);
   });
   const acquire = (options: Partial<AcquireOptions> = {}) => pool.acquire({ signal: never, deadline: clock.now() + 600_000, ...options });
   const release = (lease: Lease<FakeIdentity>, outcome: UpstreamOutcome = OK, { latencyMs = 10, timeoutCounts = true } = {}) =>
@@ -65,7 +68,7 @@ export function makePool(identities: IdentityConfig[], setup: Setup = {}) {
   const member = (id: string) => pool.list().find((m) => m.id === id)!;
   const stateEvents = () => events.filter((e): e is Extract<PoolEvent, { type: 'state' }> => e.type === 'state');
   const picked = () => events.filter((e): e is Extract<PoolEvent, { type: 'picked' }> => e.type === 'picked');
-  return { clock, provider, pool, events, startsOf, acquire, release, serve, member, stateEvents, picked };
+  return { clock, provider, pool, events, pickedAt, startsOf, acquire, release, serve, member, stateEvents, picked };
 }
 
 /** Differences between consecutive values. */
