@@ -194,9 +194,11 @@ describe('Redis stopped and restarted', () => {
   }, 40_000);
 
   test('a stream already running when Redis stops finishes, and its log line says the turn was not stored', async () => {
-    const { gateways, logs } = await cluster(1, poolOf(['acct-a']), {}, 1_500);
+    const { emulator, gateways, logs } = await cluster(1, poolOf(['acct-a']), {}, 1_500);
     const stream = await chat(gateways[0]!, 'a long one', { stream: true });
     expect(stream.status).toBe(200);
+    // Running: its call is at the site (the 200 goes out before the identity is leased).
+    expect(await eventually(() => emulator.stats()['acct-a']?.inFlight === 1, 5_000)).toBe(true);
     await redis.stop();
     try {
       const text = await stream.text();
