@@ -60,13 +60,16 @@ local us = now_us()
 local now = math.floor(us / 1000)
 local live_from = after(us)
 local exists = mode ~= 'none' and redis.call('EXISTS', key) == 1
+-- A session that expired during its turn is stored again while its index entry is left (as
+-- the SQLite store does until its pruner deletes the row); one deleted meanwhile is not.
+local revived = mode == 'update' and not exists and redis.call('ZSCORE', lru, member) ~= false
 -- Every check before the first write: a script stopped half-way keeps what it wrote.
 if mode == 'insert' and exists then return redis.error_reply('ERR session id already taken') end
 if moved ~= '' then
   local other = base .. 's:' .. moved
   if redis.call('HGET', other, 'handle') == from then redis.call('HSET', other, 'handle', to) end
 end
-if mode ~= 'none' and (mode ~= 'update' or exists) then
+if mode ~= 'none' and (mode ~= 'update' or exists or revived) then
   local created = int(now)
   if exists then
     if mode == 'update' then created = redis.call('HGET', key, 'created') end

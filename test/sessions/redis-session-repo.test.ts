@@ -115,6 +115,20 @@ describe('RedisSessionRepo', () => {
     expect(await repo.commit(write(session('taken'), { mode: 'insert' })).then(() => null, (e: unknown) => e)).toBeInstanceOf(Error);
   });
 
+  test('an update of a session that expired during its turn stores it again, as the SQLite store does until its pruner runs', async () => {
+    const { repo, keys } = await fresh();
+    await repo.commit(write(session('slow', {}, 300)));
+    expect(await eventually(() => redis.cli('EXISTS', keys.session(sessionMember('key-1', 'slow'))) === '0', 3_000)).toBe(true);
+    await repo.commit(write(session('slow', { turns: 2, history: [user('later')] }), { mode: 'update' }));
+    expect(await repo.find('key-1', 'slow')).toMatchObject({ turns: 2, history: [user('later')] });
+    // Once the pruner has trimmed its entry, an expired session stays gone (a deleted one at once).
+    await repo.commit(write(session('trimmed', {}, 300)));
+    expect(await eventually(() => redis.cli('EXISTS', keys.session(sessionMember('key-1', 'trimmed'))) === '0', 3_000)).toBe(true);
+    await repo.pruneExpired(Date.now(), 100);
+    await repo.commit(write(session('trimmed', { turns: 2 }), { mode: 'update' }));
+    expect(await repo.find('key-1', 'trimmed')).toBeNull();
+  });
+
   test('expiry is Redis’s own, exact: the session and its tip go at the TTL; the pruner then trims the index in batches', async () => {
     const { repo, keys, zcard } = await fresh();
     for (let i = 0; i < 5; i++) await repo.commit(write(session(`short-${i}`, { tip: `tip-${i}` }, 300)));
