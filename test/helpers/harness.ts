@@ -137,14 +137,12 @@ export interface SseEvent {
   at: number;
 }
 
-/** Reads an SSE response into its events (comments included as ':' lines), with arrival times. */
-export async function readSse(response: Response, t0 = performance.now()): Promise<{ events: SseEvent[]; comments: number; raw: string }> {
+/** Hands each frame of an SSE response to `onFrame` as it arrives; returns the raw text. Throws when the stream ends inside a frame. */
+export async function readSseFrames(response: Response, onFrame: (frame: string) => void): Promise<string> {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   let raw = '';
-  let comments = 0;
-  const events: SseEvent[] = [];
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -153,14 +151,23 @@ export async function readSse(response: Response, t0 = performance.now()): Promi
     buffer += text;
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
+      onFrame(buffer.slice(0, end));
       buffer = buffer.slice(end + 2);
-      if (frame.startsWith(':')) comments++;
-      else if (frame.startsWith('data: ')) events.push({ data: frame.slice(6), at: performance.now() - t0 });
-      else throw new Error(`unexpected SSE frame: ${JSON.stringify(frame)}`);
     }
   }
   if (buffer !== '') throw new Error(`stream ended inside a frame: ${JSON.stringify(buffer)}`);
+  return raw;
+}
+
+/** Reads an SSE response into its events (comments included as ':' lines), with arrival times. */
+export async function readSse(response: Response, t0 = performance.now()): Promise<{ events: SseEvent[]; comments: number; raw: string }> {
+  let comments = 0;
+  const events: SseEvent[] = [];
+  const raw = await readSseFrames(response, (frame) => {
+    if (frame.startsWith(':')) comments++;
+    else if (frame.startsWith('data: ')) events.push({ data: frame.slice(6), at: performance.now() - t0 });
+    else throw new Error(`unexpected SSE frame: ${JSON.stringify(frame)}`);
+  });
   return { events, comments, raw };
 }
 

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { buildReply } from '../../emulator/emulator.ts';
 import { estimateTokens } from '../../src/conversation/tokens.ts';
-import { eventually, startHarness, TEST_KEY, upstreamTotals, type Harness } from '../helpers/harness.ts';
+import { eventually, readSseFrames, startHarness, TEST_KEY, upstreamTotals, type Harness } from '../helpers/harness.ts';
 
 const KEEPALIVE_MS = 100;
 
@@ -28,29 +28,14 @@ interface Event {
 
 /** Reads Anthropic's SSE: every frame is exactly "event: <type>\ndata: <json>\n\n", with the type also in the JSON. */
 async function readEvents(response: Response, t0 = performance.now()): Promise<{ events: Event[]; raw: string }> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let raw = '';
   const events: Event[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const text = decoder.decode(value, { stream: true });
-    raw += text;
-    buffer += text;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const match = /^event: ([a-z_]+)\ndata: (\{.*\})$/.exec(frame);
-      if (!match) throw new Error(`not an Anthropic SSE frame: ${JSON.stringify(frame)}`);
-      const data = JSON.parse(match[2]!) as Record<string, unknown>;
-      expect(data.type).toBe(match[1]!);
-      events.push({ event: match[1]!, data, at: performance.now() - t0 });
-    }
-  }
-  if (buffer !== '') throw new Error(`stream ended inside a frame: ${JSON.stringify(buffer)}`);
+  const raw = await readSseFrames(response, (frame) => {
+    const match = /^event: ([a-z_]+)\ndata: (\{.*\})$/.exec(frame);
+    if (!match) throw new Error(`not an Anthropic SSE frame: ${JSON.stringify(frame)}`);
+    const data = JSON.parse(match[2]!) as Record<string, unknown>;
+    expect(data.type).toBe(match[1]!);
+    events.push({ event: match[1]!, data, at: performance.now() - t0 });
+  });
   return { events, raw };
 }
 

@@ -2,33 +2,20 @@
 // instances): exclusive, woken by the holder's published release (not by polling), kept
 // while renewed, freed when a dead holder's lock expires, and abandoned on abort.
 
-import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { silentLogger } from '../../src/log.ts';
+import { expect, test } from 'bun:test';
 import { RedisSessionLocks, type ReleaseSharedLock } from '../../src/sessions/redis-session-locks.ts';
-import { SharedState } from '../../src/store/redis/shared-state.ts';
 import { sessionKeys } from '../../src/store/redis/session-keys.ts';
 import { eventually } from '../helpers/harness.ts';
-import { startRedis, type RedisServer } from '../helpers/redis-server.ts';
+import { useRedis } from '../helpers/redis-for-file.ts';
 
-let redis: RedisServer;
-const states: SharedState[] = [];
+const file = useRedis();
 let prefixes = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const s of states) s.close();
-  await redis.stop();
-});
 
 /** Two instances on one prefix of their own. */
 async function twoInstances(options: { ttlMs?: number; pollMs?: number } = {}) {
   const prefix = `lock${++prefixes}:`;
   const make = async () => {
-    const shared = new SharedState({ url: redis.url, prefix, log: silentLogger, commandTimeoutMs: 1_000 });
-    await shared.start();
-    states.push(shared);
+    const shared = await file.shared(prefix);
     return { shared, locks: new RedisSessionLocks(shared, options) };
   };
   return { prefix, a: await make(), b: await make() };
@@ -83,11 +70,11 @@ test('the lock of a dead holder expires and the waiter takes it', async () => {
   // The process dies: no renewal, no release.
   a.shared.close();
   const lockKey = sessionKeys(prefix).lock('key-1', 'orphan');
-  expect(Number(redis.cli('PTTL', lockKey))).toBeGreaterThan(0);
+  expect(Number(file.server.cli('PTTL', lockKey))).toBeGreaterThan(0);
   const onB = tracked(b.locks.acquire('key-1', 'orphan', never()));
   expect(await eventually(() => onB.held, 5_000)).toBe(true);
   await onB.release!();
-  expect(redis.cli('EXISTS', lockKey)).toBe('0');
+  expect(file.server.cli('EXISTS', lockKey)).toBe('0');
 });
 
 test('a waiter whose signal aborts gives up with its reason and holds nothing', async () => {

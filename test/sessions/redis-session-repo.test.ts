@@ -4,46 +4,28 @@
 // wholly or not at all. Then SessionService on Redis with two instances (two SharedState
 // clients): one turn at a time across them, session_busy at the deadline.
 
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import type { ChatMessage } from '../../src/conversation/messages.ts';
 import { GatewayError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
 import { RedisSessionLocks } from '../../src/sessions/redis-session-locks.ts';
 import { RedisSessionRepo } from '../../src/sessions/redis-session-repo.ts';
 import { SessionPruner } from '../../src/sessions/session-pruner.ts';
 import { SessionService } from '../../src/sessions/session-service.ts';
 import type { SessionWrite, StoredSession } from '../../src/sessions/session-store.ts';
-import { SharedState } from '../../src/store/redis/shared-state.ts';
 import { sessionKeys, sessionMember } from '../../src/store/redis/session-keys.ts';
 import { eventually } from '../helpers/harness.ts';
-import { startRedis, type RedisServer } from '../helpers/redis-server.ts';
+import { useRedis } from '../helpers/redis-for-file.ts';
 
-let redis: RedisServer;
-const states: SharedState[] = [];
+const file = useRedis();
 let prefixes = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const s of states) s.close();
-  await redis.stop();
-});
-
-async function sharedState(prefix: string): Promise<SharedState> {
-  const s = new SharedState({ url: redis.url, prefix, log: silentLogger, commandTimeoutMs: 1_000 });
-  await s.start();
-  states.push(s);
-  return s;
-}
 
 /** A repo on a key prefix of its own. */
 async function fresh() {
   const prefix = `repo${++prefixes}:`;
-  const shared = await sharedState(prefix);
+  const shared = await file.shared(prefix);
   const repo = new RedisSessionRepo(shared);
   const keys = sessionKeys(prefix);
-  const zcard = () => Number(redis.cli('ZCARD', keys.lastUse));
+  const zcard = () => Number(file.server.cli('ZCARD', keys.lastUse));
   return { prefix, shared, repo, keys, zcard };
 }
 
@@ -91,7 +73,7 @@ describe('RedisSessionRepo', () => {
     expect(found).toMatchObject({ turns: 1, payload: '{"id":"s1"}' });
     expect(found!.expiresAt - found!.lastUsedAt).toBe(60_000);
     // Redis's own expiry is set, to the stored expiry.
-    const pttl = Number(redis.cli('PTTL', keys.session(sessionMember('key-1', 's1'))));
+    const pttl = Number(file.server.cli('PTTL', keys.session(sessionMember('key-1', 's1'))));
     expect(pttl).toBeGreaterThan(59_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
     expect(await repo.find('key-2', 's1')).toBeNull();
@@ -118,12 +100,12 @@ describe('RedisSessionRepo', () => {
   test('an update of a session that expired during its turn stores it again, as the SQLite store does until its pruner runs', async () => {
     const { repo, keys } = await fresh();
     await repo.commit(write(session('slow', {}, 300)));
-    expect(await eventually(() => redis.cli('EXISTS', keys.session(sessionMember('key-1', 'slow'))) === '0', 3_000)).toBe(true);
+    expect(await eventually(() => file.server.cli('EXISTS', keys.session(sessionMember('key-1', 'slow'))) === '0', 3_000)).toBe(true);
     await repo.commit(write(session('slow', { turns: 2, history: [user('later')] }), { mode: 'update' }));
     expect(await repo.find('key-1', 'slow')).toMatchObject({ turns: 2, history: [user('later')] });
     // Once the pruner has trimmed its entry, an expired session stays gone (a deleted one at once).
     await repo.commit(write(session('trimmed', {}, 300)));
-    expect(await eventually(() => redis.cli('EXISTS', keys.session(sessionMember('key-1', 'trimmed'))) === '0', 3_000)).toBe(true);
+    expect(await eventually(() => file.server.cli('EXISTS', keys.session(sessionMember('key-1', 'trimmed'))) === '0', 3_000)).toBe(true);
     await repo.pruneExpired(Date.now(), 100);
     await repo.commit(write(session('trimmed', { turns: 2 }), { mode: 'update' }));
     expect(await repo.find('key-1', 'trimmed')).toBeNull();
@@ -138,7 +120,7 @@ describe('RedisSessionRepo', () => {
     expect(await repo.countUnexpired()).toBe(6);
     expect(await eventually(async () => (await repo.find('key-1', 'short-4')) === null, 3_000)).toBe(true);
     expect(await repo.findByTip('tip-0')).toBeNull();
-    expect(redis.cli('EXISTS', keys.tip('tip-0'))).toBe('0');
+    expect(file.server.cli('EXISTS', keys.tip('tip-0'))).toBe('0');
     expect(await repo.countUnexpired()).toBe(1);
     // The index still holds the expired members until trimmed, a bounded batch at a time.
     expect(zcard()).toBe(6);
@@ -165,7 +147,7 @@ describe('RedisSessionRepo', () => {
     expect((await repo.findByTip('aaa'))?.id).toBe('conv_1');
     await repo.commit(write(session('conv_1', { tip: 'bbb', history: [], turns: 2 }), { mode: 'update' }));
     expect(await repo.findByTip('aaa')).toBeNull();
-    expect(redis.cli('EXISTS', keys.tip('aaa'))).toBe('0');
+    expect(file.server.cli('EXISTS', keys.tip('aaa'))).toBe('0');
     expect((await repo.findByTip('bbb'))?.turns).toBe(2);
     await repo.commit(write(session('conv_2', { tip: 'bbb', history: [] }), { mode: 'insert' }));
     expect((await repo.findByTip('bbb'))?.id).toBe('conv_2');
@@ -183,7 +165,7 @@ describe('RedisSessionRepo', () => {
     await nextMs();
     await repo.commit(write(session('p3'), cap));
     expect(await repo.find('key-1', 'p2')).toBeNull();
-    expect(redis.cli('EXISTS', keys.tip('tip-p2'))).toBe('0');
+    expect(file.server.cli('EXISTS', keys.tip('tip-p2'))).toBe('0');
     expect((await repo.find('key-1', 'p1'))?.turns).toBe(2);
     expect(repo.size).toBe(2);
     expect(zcard()).toBe(2);
@@ -277,7 +259,7 @@ describe('SessionService on Redis, two instances', () => {
     const prefix = `svc${++prefixes}:`;
     let handles = 0;
     const make = async () => {
-      const shared = await sharedState(prefix);
+      const shared = await file.shared(prefix);
       return new SessionService({
         repo: new RedisSessionRepo(shared),
         sharedLocks: new RedisSessionLocks(shared, { pollMs: 60_000 }),
