@@ -33,7 +33,7 @@ const text = <D extends string | null>(fallback: D) => ({ kind: 'text', default:
 const url = (fallback: string) => ({ kind: 'url', default: fallback }) as const;
 /** Comma-separated values, blanks dropped. */
 const list = () => ({ kind: 'list', default: [] as string[] }) as const;
-/** A redis:// or rediss:// URL; it may carry a password, so messages never repeat it. */
+/** A redis://, rediss:// or redis+unix:// URL; it may carry a password, so messages never repeat it. */
 const redisUrl = () => ({ kind: 'redis', default: null }) as const;
 /** An http(s) URL kept exactly as given (its path or query may hold a token: never echoed in messages); null = not set. */
 const secretUrl = () => ({ kind: 'secret-url', default: null }) as const;
@@ -211,6 +211,23 @@ function buildConfig(flags: Map<SettingKey, string>, env: Env): Config {
   return { ...rest, apiKeys, host: loopbackOnlyBecauseNoKey ? '127.0.0.1' : v.host, loopbackOnlyBecauseNoKey };
 }
 
+/**
+ * redis://, rediss://, or redis+unix:// with the socket's path (a Redis on the same machine:
+ * a round trip costs less CPU than over TCP loopback, docs/SCALING.md). Bun reads a unix
+ * socket's password only with a host before the path (`redis+unix://:pw@localhost/path`);
+ * `redis+unix://:pw@/path` is not a URL at all, and the message shows the form that works.
+ */
+function parseRedisUrl(value: string, source: string): string {
+  const form = 'redis://[:password@]host[:port][/db], rediss://…, or redis+unix:///path/to/redis.sock (with a password: redis+unix://:PASSWORD@localhost/path/to/redis.sock)';
+  const unsaid = '(the value is not repeated: it may hold a password)';
+  if (!/^(rediss?|redis\+unix):\/\/[^\s]+$/.test(value) || !URL.canParse(value)) throw new ConfigError(`${source}: must be ${form} ${unsaid}.`);
+  const url = new URL(value);
+  if (url.protocol === 'redis+unix:') {
+    if (url.pathname.length < 2) throw new ConfigError(`${source}: a redis+unix:// URL needs the socket's path: ${form} ${unsaid}.`);
+  }
+  return value;
+}
+
 /** The flag's value, else the first environment variable set to something other than blanks (trimmed). */
 function rawValue(setting: Setting, flagValue: string | undefined, env: Env): Raw | null {
   if (flagValue !== undefined) return { value: flagValue, source: setting.flag! };
@@ -246,8 +263,7 @@ function parseValue(setting: Setting, { value, source }: Raw): number | boolean 
     case 'url':
       return parseBaseUrl(value, source);
     case 'redis':
-      if (!/^rediss?:\/\/[^\s]+$/.test(value) || !URL.canParse(value)) throw new ConfigError(`${source}: must be a redis:// or rediss:// URL (the value is not repeated: it may hold a password).`);
-      return value;
+      return parseRedisUrl(value, source);
     case 'secret-url':
       return parseSecretUrl(value, source);
     case 'list':
@@ -351,7 +367,7 @@ function allowedText(s: Setting): string | null {
     case 'secret-url':
       return 'an http:// or https:// URL';
     case 'redis':
-      return 'redis://[:password@]host[:port][/db] or rediss://…';
+      return 'redis://[:password@]host[:port][/db], rediss://…, or redis+unix:///path/to/redis.sock';
     case 'list':
       return 'comma-separated';
     case 'secret':

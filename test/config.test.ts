@@ -47,6 +47,25 @@ describe('config', () => {
     expect(() => run(['--port'])).toThrow(/--port needs a value/);
   });
 
+  test('REDIS_URL: redis://, rediss:// and redis+unix:// with a socket path; anything else is refused without repeating the value', () => {
+    const redis = (value: string) => run([], { API_KEYS: 'k', REDIS_URL: value }).redisUrl;
+    expect(redis('redis://:pw@10.0.0.5:6380/2')).toBe('redis://:pw@10.0.0.5:6380/2');
+    expect(redis('rediss://cache.example')).toBe('rediss://cache.example');
+    expect(redis('redis+unix:///run/redis/redis-server.sock')).toBe('redis+unix:///run/redis/redis-server.sock');
+    expect(redis('redis+unix://:pw@localhost/run/redis/redis-server.sock')).toBe('redis+unix://:pw@localhost/run/redis/redis-server.sock');
+    for (const bad of ['http://:secret-1@host', 'redis+unix://', 'redis+unix://:secret-2@/run/redis.sock', 'unix:///run/redis.sock']) {
+      let message = '';
+      try {
+        redis(bad);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toStartWith('REDIS_URL: ');
+      expect(message).not.toContain('secret-');
+    }
+  });
+
   test('the keep-alive interval must be below the idle timeout, which uWS cannot honour below 5 s', () => {
     expect(run([], { IDLE_TIMEOUT_SECONDS: '60', KEEPALIVE_INTERVAL_MS: '45000' })).toMatchObject({ idleTimeoutSeconds: 60, keepAliveIntervalMs: 45_000 });
     expect(() => run([], { IDLE_TIMEOUT_SECONDS: '5', KEEPALIVE_INTERVAL_MS: '5000' })).toThrow(/KEEPALIVE_INTERVAL_MS \(5000\) must be below IDLE_TIMEOUT_SECONDS \(5 s\)/);

@@ -1,13 +1,16 @@
 // A redis-server for the scale section: Debian's package, started in the foreground on a free
-// loopback port with its data in a temporary directory and the persistence docs/SCALING.md
+// loopback port and on a Unix socket, with its data in a temporary directory and the persistence docs/SCALING.md
 // advises (append-only file, fsync every second), stopped with the bench's other children.
 
+import { join } from 'node:path';
 import { ServiceGroup, type ChildService } from './processes.ts';
 
 export interface RedisProcess {
   service: ChildService;
   /** redis://127.0.0.1:PORT */
   url: string;
+  /** The same server over its Unix socket: redis+unix:///…/redis.sock */
+  unixUrl: string;
   port: number;
 }
 
@@ -35,6 +38,10 @@ export async function startRedisProcess(group: ServiceGroup, options: { cwd: str
       String(port),
       '--bind',
       '127.0.0.1',
+      '--unixsocket',
+      join(options.dir, 'redis.sock'),
+      '--unixsocketperm',
+      '700',
       '--dir',
       options.dir,
       '--appendonly',
@@ -51,5 +58,5 @@ export async function startRedisProcess(group: ServiceGroup, options: { cwd: str
     // Redis names no URL when it is ready; the pattern's group only has to match something.
     readyPattern: /(Ready to accept connections)/,
   });
-  return { service, url: `redis://127.0.0.1:${port}`, port };
+  return { service, url: `redis://127.0.0.1:${port}`, unixUrl: `redis+unix://${join(options.dir, 'redis.sock')}`, port };
 }

@@ -42,10 +42,12 @@ export interface TargetCheck {
   pass: boolean;
   /** What was measured against what, e.g. "412.3 req/s vs ≥ 401.0". */
   detail: string;
+  /** A figure shown beside the targets that is not one of them (INFO): `pass` is then meaningless. */
+  informational?: boolean;
 }
 
 export function renderTargets(checks: readonly TargetCheck[]): string {
-  return checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n');
+  return checks.map((c) => `${c.informational ? 'INFO' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n');
 }
 
 export interface Environment {

@@ -2,7 +2,12 @@
 //  (a) one gateway with SQLite against one with Redis, same pool and load, at 0 ms upstream
 //      (non-stream) and 500 ms (stream), in alternating pairs of cells: the Redis ÷ SQLite
 //      throughput ratio and the p50 difference, against the issue's targets (≤ 15 % cost at
-//      0 ms, nothing measurable at 500 ms);
+//      0 ms, nothing measurable at 500 ms). At 0 ms, rounds of SQLite, Redis over TCP and
+//      Redis over its Unix socket with every process on the same CPUs, then rounds of SQLite
+//      and Redis (TCP) with redis-server on a CPU of its own (scripts/bench/cpu-pinning.ts),
+//      as a Redis on its own host or core runs. The target is judged on both placements (on
+//      shared CPUs redis-server's own work is taken out of the gateway's); the Unix socket's
+//      figure is shown beside them (INFO);
 //  (b) 1 vs 3 instances on one Redis behind a round-robin client (the client picks the instance
 //      per request): aggregate throughput with a pool whose limits do not bind, then, with a
 //      pool whose limits bind, what the emulator saw per identity (most calls in flight at once,
@@ -14,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configureEmulator } from './emulator-client.ts';
 import { chatOnce, type ChatMode, type GatewayTarget } from './gateway-client.ts';
+import { ownCpuPlacement, pinProcesses } from './cpu-pinning.ts';
 import { runLoadCell, type ClosedLoopSpec, type LoadClient, type WatchedProcess } from './load-process.ts';
 import { runClosedLoop, type CellStats } from './load.ts';
 import { readProcCpuMs, ServiceGroup, startEmulatorProcess, startGatewayProcess, type ChildService } from './processes.ts';
@@ -43,10 +49,12 @@ import {
   SCALE_MODEL,
   SCALE_TARGETS,
   scalePlan,
+  SETTING_TEXT,
   SLOW_LATENCY_MS,
   SPREAD_CONCURRENCY,
   WARMUP_REQUESTS,
   type CellTiming,
+  type OverheadSetting,
   type LimitRun,
   type OverheadCell,
   type ScalePlan,
@@ -85,22 +93,27 @@ export async function runScaleBench(ctx: BenchContext): Promise<void> {
     const sharedEnv = { REDIS_URL: redis.url, KEY_PREFIX: 'kgw-bench:' };
     const gateways: Gateways = { sqlite: await start('sqlite', {}), redis: [await start('redis-1', sharedEnv)] };
     const firstRedis = gateways.redis[0]!;
+    // The same over Redis's Unix socket, on a prefix of its own (it is not one of the instances of (b)).
+    const unixRedis = await start('redis-unix', { REDIS_URL: redis.unixUrl, KEY_PREFIX: 'kgw-bench-unix:' });
     ctx.progress(
       `[scale] redis ${redis.url} (pid ${redis.service.pid}), emulator ${emulator.url} (pid ${emulator.pid}); gateways (${gatewayCommand}): ` +
         `SQLite ${gateways.sqlite.url} (pid ${gateways.sqlite.pid}), Redis ${firstRedis.url} (pid ${firstRedis.pid})`,
     );
     await warmUp(gateways.sqlite, 'SQLite');
     await warmUp(firstRedis, 'Redis');
+    await warmUp(unixRedis, 'Redis unix');
 
     // (a) One instance, SQLite vs Redis. The other instances start only afterwards: every
     // release is published to every instance on the prefix, which would load this one.
-    const watch: WatchedProcess[] = [
+    const watched = (extra: ChildService[] = []): WatchedProcess[] => [
       { name: 'emulator', pid: emulator.pid },
       { name: 'SQLite', pid: gateways.sqlite.pid },
       { name: 'Redis', pid: firstRedis.pid },
+      ...extra.map((g) => ({ name: 'Redis (unix)', pid: g.pid })),
       { name: 'redis-server', pid: redis.service.pid },
       { name: 'bench', pid: process.pid },
     ];
+    const watch = watched();
     const client = (service: ChildService, kind: 'raw-chat' | 'fetch-chat', stream: boolean): LoadClient => ({
       kind,
       url: service.url,
@@ -109,16 +122,38 @@ export async function runScaleBench(ctx: BenchContext): Promise<void> {
       stream,
       replyLength: REPLY_LENGTH,
     });
-    const zeroCells = await runOverheadPairs(ctx, 0, plan.zeroPairs, (pair, mode) => ({
-      kind: 'closed-loop',
-      concurrency: OVERHEAD_CONCURRENCY,
-      ...plan.zero,
-      watch,
-      client: client(mode === 'SQLite' ? gateways.sqlite : firstRedis, 'raw-chat', false),
-      messagePrefix: `scale-0ms-${pair}-${mode} `,
-    }));
+    const byMode: Record<StoreMode, ChildService> = { SQLite: gateways.sqlite, Redis: firstRedis, 'Redis (unix)': unixRedis };
+    const zeroSpec =
+      (prefix: string, watching: WatchedProcess[]) =>
+      (round: number, mode: StoreMode): ClosedLoopSpec => ({
+        kind: 'closed-loop',
+        concurrency: OVERHEAD_CONCURRENCY,
+        ...plan.zero,
+        watch: watching,
+        client: client(byMode[mode], 'raw-chat', false),
+        messagePrefix: `${prefix}-${round}-${mode} `,
+      });
+    const zeroCells = await runOverheadRounds(ctx, 0, 'shared', plan.zeroRounds, ['SQLite', 'Redis', 'Redis (unix)'], zeroSpec('scale-0ms', watched([unixRedis])));
+    await unixRedis.stop();
+    // SQLite and Redis again with redis-server on a CPU of its own and everything else on the others.
+    const own = ownCpuPlacement();
+    let ownCpuCells: OverheadCell[] = [];
+    if ('placement' in own) {
+      const { placement } = own;
+      const rest = [gateways.sqlite.pid, firstRedis.pid, emulator.pid, process.pid];
+      ctx.progress(`[scale] redis-server on CPU ${placement.redis}; gateways, emulator and load runner on CPUs ${placement.rest}`);
+      try {
+        pinProcesses([redis.service.pid], placement.redis);
+        pinProcesses(rest, placement.rest);
+        ownCpuCells = await runOverheadRounds(ctx, 0, 'redis-own-cpu', plan.zeroRounds, ['SQLite', 'Redis'], zeroSpec('scale-0ms-own-cpu', watch));
+      } finally {
+        pinProcesses([redis.service.pid, ...rest], placement.all);
+      }
+    } else {
+      ctx.progress(`[scale] the cells with redis-server on a CPU of its own are skipped: ${own.skipped}`);
+    }
     await configureEmulator(emulator.url, { latencyMs: SLOW_LATENCY_MS });
-    const slowCells = await runOverheadPairs(ctx, SLOW_LATENCY_MS, plan.slowPairs, (pair, mode) => ({
+    const slowCells = await runOverheadRounds(ctx, SLOW_LATENCY_MS, 'shared', plan.slowPairs, ['SQLite', 'Redis'], (pair, mode) => ({
       kind: 'closed-loop',
       concurrency: OVERHEAD_CONCURRENCY,
       ...plan.slow,
@@ -141,12 +176,15 @@ export async function runScaleBench(ctx: BenchContext): Promise<void> {
       limitRuns.push(await runLimitCell(ctx, { emulator, redis, tmp, instances, windowMs: plan.limitWindowMs, start }));
     }
 
-    const zero = comparePairs(zeroCells, 'SQLite', 'Redis', plan.zeroPairs);
+    const zero = comparePairs(zeroCells, 'SQLite', 'Redis', plan.zeroRounds);
+    const zeroUnix = comparePairs(zeroCells, 'SQLite', 'Redis (unix)', plan.zeroRounds);
+    const unixVsTcp = comparePairs(zeroCells, 'Redis', 'Redis (unix)', plan.zeroRounds);
+    const zeroOwnCpu = 'placement' in own ? comparePairs(ownCpuCells, 'SQLite', 'Redis', plan.zeroRounds) : null;
     const slow = comparePairs(slowCells, 'SQLite', 'Redis', plan.slowPairs);
     const spread = comparePairs(spreadCells, '1 instance', `${INSTANCES} instances`, plan.spreadPairs);
-    const checks = evaluateScaleTargets(zero, slow, limitRuns);
+    const checks = evaluateScaleTargets({ zero, zeroUnix, zeroOwnCpu, ownCpuSkipped: 'skipped' in own ? own.skipped : null, slow, limits: limitRuns });
     const redisWarnings = redisComplaints(redis.service.recentOutput());
-    console.log(renderScaleReport({ zeroCells, slowCells, zero, slow, spreadCells, spread, limitRuns, checks, gatewayCommand, redisWarnings }));
+    console.log(renderScaleReport({ zeroCells, ownCpuCells, slowCells, zero, zeroUnix, unixVsTcp, zeroOwnCpu, slow, spreadCells, spread, limitRuns, checks, gatewayCommand, redisWarnings }));
 
     const path = await writeSectionResults(ctx.options.outDir, 'scale', {
       section: 'scale',
@@ -167,7 +205,13 @@ export async function runScaleBench(ctx: BenchContext): Promise<void> {
         limits: { pool: LIMIT_POOL, upstreamLatencyMs: LIMIT_LATENCY_MS, concurrency: LIMIT_CONCURRENCY, queueTimeoutMs: LIMIT_QUEUE_TIMEOUT_MS },
         targets: SCALE_TARGETS,
       },
-      overhead: { zero: { cells: zeroCells, ...zero }, slow: { cells: slowCells, ...slow } },
+      overhead: {
+        zero: { cells: zeroCells, ...zero },
+        zeroUnixSocket: zeroUnix,
+        unixSocketVsTcp: unixVsTcp,
+        zeroRedisOwnCpu: zeroOwnCpu === null ? { skipped: 'skipped' in own ? own.skipped : '' } : { placement: 'placement' in own ? own.placement : null, cells: ownCpuCells, ...zeroOwnCpu },
+        slow: { cells: slowCells, ...slow },
+      },
       spread: { cells: spreadCells, ...spread },
       limits: limitRuns,
       redisWarnings,
@@ -199,32 +243,39 @@ async function warmUp(service: ChildService, name: string): Promise<void> {
   }
 }
 
-type StoreMode = 'SQLite' | 'Redis';
+/** The gateway a cell loads: SQLite mode, or Redis mode over TCP or over Redis's Unix socket. */
+type StoreMode = 'SQLite' | 'Redis' | 'Redis (unix)';
 
-/** Pairs of cells, SQLite then Redis, then Redis then SQLite, …; a noisy pair gets another one (at most twice as many). */
-async function runOverheadPairs(
+/**
+ * Rounds of one cell per mode, in an order that rotates each round (A B C, B C A, …), so each
+ * comparison is made within a round; a noisy round gets another one (at most twice as many).
+ */
+async function runOverheadRounds(
   ctx: BenchContext,
   latencyMs: number,
+  setting: OverheadSetting,
   wanted: number,
-  spec: (pair: number, mode: StoreMode) => ClosedLoopSpec,
+  modes: readonly StoreMode[],
+  spec: (round: number, mode: StoreMode) => ClosedLoopSpec,
 ): Promise<OverheadCell[]> {
   const cells: OverheadCell[] = [];
   let clean = 0;
-  for (let pair = 1; clean < wanted && pair <= 2 * wanted; pair++) {
-    const order: StoreMode[] = pair % 2 === 1 ? ['SQLite', 'Redis'] : ['Redis', 'SQLite'];
+  for (let round = 1; clean < wanted && round <= 2 * wanted; round++) {
+    const shift = (round - 1) % modes.length;
+    const order = [...modes.slice(shift), ...modes.slice(0, shift)];
     const these: OverheadCell[] = [];
     for (const mode of order) {
-      const result = await runLoadCell(ctx.root, spec(pair, mode));
-      const cell: OverheadCell = { pair, label: mode, latencyMs, stats: result.stats, cpu: result.cpu, noisy: result.cpu.othersPct > NOISY_OTHERS_PCT };
+      const result = await runLoadCell(ctx.root, spec(round, mode));
+      const cell: OverheadCell = { pair: round, label: mode, latencyMs, setting, stats: result.stats, cpu: result.cpu, noisy: result.cpu.othersPct > NOISY_OTHERS_PCT };
       const s = cell.stats;
       ctx.progress(
-        `[scale] ${String(latencyMs).padStart(3)} ms  pair ${pair}  ${mode.padEnd(6)} ${fmtRate(s.steadyRps).padStart(6)} req/s  ` +
+        `[scale] ${String(latencyMs).padStart(3)} ms (${SETTING_TEXT[setting]})  round ${round}  ${mode.padEnd(12)} ${fmtRate(s.steadyRps).padStart(6)} req/s  ` +
           `p50 ${fmtMs(s.latencyMs?.p50)} ms  gateway ${cpuUs(cell, mode).toFixed(0)} µs/req  redis-server ${cpuUs(cell, 'redis-server').toFixed(0)} µs/req  ` +
           `others ${cell.cpu.othersPct.toFixed(0)} %  errors ${s.errors + s.warmupErrors}`,
       );
       these.push(cell);
     }
-    if (these.some((c) => c.noisy)) ctx.progress(`[scale] pair ${pair} was noisy (other processes used > ${NOISY_OTHERS_PCT} % of the machine): another pair follows`);
+    if (these.some((c) => c.noisy)) ctx.progress(`[scale] round ${round} was noisy (other processes used > ${NOISY_OTHERS_PCT} % of the machine): another round follows`);
     else clean++;
     cells.push(...these);
   }

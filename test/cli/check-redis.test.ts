@@ -46,6 +46,19 @@ test('with a gateway instance on the prefix: its layout and one instance (REDIS_
   }
 });
 
+test('over its Unix socket (redis+unix://): the socket is named where the host would be', async () => {
+  const { status, redisLine } = await check(['--redis', redis.unixUrl], { KEY_PREFIX: 'unix:' });
+  expect(status).toBe(0);
+  expect(redisLine).toStartWith(`Redis at unix:${redis.dir}/redis.sock: answers in `);
+  expect(redisLine).toContain('no shared state yet under "unix:"');
+});
+
+test('a Unix socket that is not there: exit 1, naming the path', async () => {
+  const { status, redisLine } = await check(['--redis', `redis+unix://${redis.dir}/missing.sock`]);
+  expect(status).toBe(1);
+  expect(redisLine).toStartWith(`Redis: cannot reach Redis at unix:${redis.dir}/missing.sock`);
+});
+
 test('a Redis that does not answer: exit 1, the password never printed', async () => {
   const url = 'redis://:s3cret-redis-pass@127.0.0.1:1';
   const { status, output, redisLine } = await check(['--redis', url]);
@@ -57,6 +70,13 @@ test('a Redis that does not answer: exit 1, the password never printed', async (
 test('a bad URL is a usage error that does not repeat it', async () => {
   const { status, output } = await check(['--redis', 'http://user:pw-in-url@host']);
   expect(status).toBe(2);
-  expect(output).toContain('redis:// or rediss://');
+  expect(output).toContain('rediss://…, or redis+unix:///path/to/redis.sock');
+  expect(output).not.toContain('pw-in-url');
+});
+
+test('a Unix socket URL with a password but no host is refused with the form Bun reads, never repeating it', async () => {
+  const { status, output } = await check(['--redis', 'redis+unix://:pw-in-url@/run/redis/redis.sock']);
+  expect(status).toBe(2);
+  expect(output).toContain('redis+unix://:PASSWORD@localhost/path/to/redis.sock');
   expect(output).not.toContain('pw-in-url');
 });

@@ -1,5 +1,6 @@
 // A real redis-server for tests (Debian's package; scripts/bootstrap.mjs installs it): started
-// in the foreground on a free loopback port with append-only persistence in a temp directory,
+// in the foreground on a free loopback port, and on a Unix socket in its temp directory (for
+// redis+unix:// URLs), with append-only persistence in that directory,
 // ready once it answers PING; stopped (and restartable on the same data) by the test.
 
 import { mkdtempSync } from 'node:fs';
@@ -9,6 +10,8 @@ import type { Subprocess } from 'bun';
 
 export interface RedisServer {
   url: string;
+  /** The same server over its Unix socket: redis+unix:///…/redis.sock. */
+  unixUrl: string;
   port: number;
   dir: string;
   /** Stops it: SIGTERM (Redis saves its append-only file), or SIGKILL for a crash. */
@@ -32,7 +35,8 @@ export async function startRedis(): Promise<RedisServer> {
   let proc: Subprocess | null = null;
   const cli = (...args: string[]) => Bun.spawnSync(['redis-cli', '-p', String(port), ...args]).stdout.toString().trim();
   const launch = async () => {
-    proc = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'no'], {
+    const unix = ['--unixsocket', join(dir, 'redis.sock'), '--unixsocketperm', '700'];
+    proc = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', ...unix, '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'no'], {
       stdout: 'ignore',
       stderr: 'pipe',
     });
@@ -45,6 +49,7 @@ export async function startRedis(): Promise<RedisServer> {
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
+    unixUrl: `redis+unix://${join(dir, 'redis.sock')}`,
     port,
     dir,
     cli,

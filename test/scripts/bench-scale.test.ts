@@ -21,7 +21,10 @@ import {
   type IdentityLimitRow,
   type LimitRun,
   type PairedCell,
+  type ScaleMeasurements,
 } from '../../scripts/bench/scale-summary.ts';
+import { renderTargets, type TargetCheck } from '../../scripts/bench/report.ts';
+import { expandCpuList } from '../../scripts/bench/cpu-pinning.ts';
 import type { BenchOptions } from '../../scripts/bench/types.ts';
 import { parseAccounts } from '../../src/pool/accounts-file.ts';
 import { RateWindow, WINDOW_MS } from '../../src/pool/rate-window.ts';
@@ -161,24 +164,52 @@ function limitRun(instances: number, rows: Partial<IdentityLimitRow>[], errorKin
 
 describe('evaluateScaleTargets', () => {
   const slowOk = comparison(0.995, 1);
-  const byName = (checks: { name: string; pass: boolean; detail: string }[], prefix: string) => checks.find((c) => c.name.startsWith(prefix))!;
+  const byName = (checks: TargetCheck[], prefix: string) => checks.find((c) => c.name.startsWith(prefix))!;
+  const measured = (m: Partial<ScaleMeasurements>): ScaleMeasurements => ({
+    zero: comparison(0.7, 2),
+    zeroUnix: comparison(0.8, 1.5),
+    zeroOwnCpu: comparison(0.9, 1),
+    ownCpuSkipped: null,
+    slow: slowOk,
+    limits: [],
+    ...m,
+  });
 
-  test('a1: at most 15 % throughput cost at 0 ms, and no errors', () => {
-    expect(byName(evaluateScaleTargets(comparison(0.86, 2), slowOk, []), 'a1').pass).toBe(true);
-    expect(byName(evaluateScaleTargets(comparison(0.84, 2), slowOk, []), 'a1').pass).toBe(false);
-    expect(byName(evaluateScaleTargets(comparison(0.95, 2, 1), slowOk, []), 'a1').pass).toBe(false);
+  test('a1 (shared CPUs) and a1b (redis-server on its own CPU): each at most 15 % throughput cost at 0 ms, and no errors', () => {
+    expect(byName(evaluateScaleTargets(measured({ zero: comparison(0.86, 2) })), 'a1.').pass).toBe(true);
+    expect(byName(evaluateScaleTargets(measured({ zero: comparison(0.84, 2) })), 'a1.').pass).toBe(false);
+    expect(byName(evaluateScaleTargets(measured({ zero: comparison(0.95, 2, 1) })), 'a1.').pass).toBe(false);
+    expect(byName(evaluateScaleTargets(measured({ zeroOwnCpu: comparison(0.86, 2) })), 'a1b.').pass).toBe(true);
+    expect(byName(evaluateScaleTargets(measured({ zeroOwnCpu: comparison(0.84, 2) })), 'a1b.').pass).toBe(false);
+    expect(byName(evaluateScaleTargets(measured({ zeroOwnCpu: comparison(0.95, 2, 1) })), 'a1b.').pass).toBe(false);
+  });
+
+  test('a1b is a FAIL, saying why, when the machine could not pin redis-server (never a PASS without a measurement)', () => {
+    const check = byName(evaluateScaleTargets(measured({ zeroOwnCpu: null, ownCpuSkipped: 'taskset (util-linux) was not found' })), 'a1b.');
+    expect(check.pass).toBe(false);
+    expect(check.detail).toBe('not measured: taskset (util-linux) was not found');
+  });
+
+  test('a1c: the Unix socket figure is shown as INFO beside the targets, with its ratio', () => {
+    const checks = evaluateScaleTargets(measured({ zero: comparison(0.7, 2), zeroUnix: comparison(0.81, 1) }));
+    const unix = byName(checks, 'a1c.');
+    expect(unix.informational).toBe(true);
+    expect(unix.detail).toStartWith('0.810 (cost 19.0 %');
+    const lines = renderTargets(checks).split('\n');
+    expect(lines.filter((l) => l.startsWith('INFO  '))).toEqual([expect.stringContaining('a1c.')]);
+    expect(lines.find((l) => l.includes('a1. '))).toStartWith('FAIL  ');
+    expect(lines.find((l) => l.includes('a1b. '))).toStartWith('PASS  ');
   });
 
   test('a2: nothing measurable at 500 ms means both the rate and the p50 lines', () => {
-    const zero = comparison(0.9, 1);
-    expect(byName(evaluateScaleTargets(zero, comparison(0.99, 2.5), []), 'a2').pass).toBe(true);
-    expect(byName(evaluateScaleTargets(zero, comparison(0.97, 0), []), 'a2').pass).toBe(false);
-    expect(byName(evaluateScaleTargets(zero, comparison(1, 3.5), []), 'a2').pass).toBe(false);
+    expect(byName(evaluateScaleTargets(measured({ slow: comparison(0.99, 2.5) })), 'a2').pass).toBe(true);
+    expect(byName(evaluateScaleTargets(measured({ slow: comparison(0.97, 0) })), 'a2').pass).toBe(false);
+    expect(byName(evaluateScaleTargets(measured({ slow: comparison(1, 3.5) })), 'a2').pass).toBe(false);
   });
 
   test('b: limits reached and held pass; exceeded, under-served, unreached or an incomplete log fail, saying which', () => {
-    const zero = comparison(0.9, 1);
-    const run = (rows: Partial<IdentityLimitRow>[], kinds: Record<string, number> = {}) => evaluateScaleTargets(zero, slowOk, [limitRun(3, rows, kinds)])[2]!;
+    const run = (rows: Partial<IdentityLimitRow>[], kinds: Record<string, number> = {}) =>
+      byName(evaluateScaleTargets(measured({ limits: [limitRun(3, rows, kinds)] })), 'b');
     const held = run([{}, {}, {}], { 'http 429': 30 });
     expect(held.pass).toBe(true);
     expect(held.name).toStartWith('b2. 3 instances');
@@ -195,6 +226,16 @@ describe('evaluateScaleTargets', () => {
     const unreached = run([{ maxInFlight: 1 }, {}, {}]);
     expect(unreached.pass).toBe(false);
     expect(unreached.detail).toContain('never reached');
+  });
+});
+
+describe('expandCpuList', () => {
+  test("reads taskset's lists; anything else is no CPU at all", () => {
+    expect(expandCpuList('0-1')).toEqual([0, 1]);
+    expect(expandCpuList('0-2,5,7-8')).toEqual([0, 1, 2, 5, 7, 8]);
+    expect(expandCpuList('3')).toEqual([3]);
+    expect(expandCpuList('2-1')).toEqual([]);
+    expect(expandCpuList('a')).toEqual([]);
   });
 });
 

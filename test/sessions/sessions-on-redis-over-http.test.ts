@@ -29,8 +29,8 @@ afterEach(async () => {
   emulators = [];
 });
 
-/** Two gateways sharing one Redis (a key prefix of this test's own) and one emulator. */
-async function twoInstances(env: Record<string, string> = {}, emulatorOptions: Parameters<typeof startEmulator>[0] = {}) {
+/** Two gateways sharing one Redis (a key prefix of this test's own) and one emulator; B may reach it by another URL. */
+async function twoInstances(env: Record<string, string> = {}, emulatorOptions: Parameters<typeof startEmulator>[0] = {}, bRedisUrl = redis.url) {
   const emulator = startEmulator({ replyLength: 60, ...emulatorOptions });
   emulators.push(emulator);
   const shared = { REDIS_URL: redis.url, KEY_PREFIX: `http${++prefixes}:`, ...env };
@@ -38,7 +38,7 @@ async function twoInstances(env: Record<string, string> = {}, emulatorOptions: P
   const accounts = poolOf(['a', 'b', 'c', 'd']);
   const a = await startHarness({ emulatorInstance: emulator, env: shared, accounts });
   harnesses.push(a);
-  const b = await startHarness({ emulatorInstance: emulator, env: shared, accounts });
+  const b = await startHarness({ emulatorInstance: emulator, env: { ...shared, REDIS_URL: bRedisUrl }, accounts });
   harnesses.push(b);
   return { a, b, emulator };
 }
@@ -69,6 +69,16 @@ describe('a conversation continues on another instance', () => {
     // Both instances list it.
     expect((await a.admin.sessions()).data.map((s) => [s.id, s.turns])).toEqual([['alice', 3]]);
     expect((await b.admin.sessions()).total).toBe(1);
+  });
+
+  test('B on the Unix socket (redis+unix://), A on TCP: the same shared state, and /readyz says so', async () => {
+    const { a, b, emulator } = await twoInstances({}, {}, redis.unixUrl);
+    const first = await ask(b, [{ role: 'user', content: 'My name is Ada.' }], 'ada');
+    await ask(a, [{ role: 'user', content: 'What is my name?' }], 'ada');
+    expect(last(emulator).message).toBe(`User: My name is Ada.\n\nAssistant: ${first.text}\n\nUser: What is my name?`);
+    expect((await b.admin.sessions()).data.map((s) => [s.id, s.turns])).toEqual([['ada', 2]]);
+    const ready = (await (await b.call('/readyz')).json()) as { shared?: { status: string } };
+    expect(ready.shared).toEqual({ status: 'ok' });
   });
 
   test('recognised (resent history): B finds the session A stored, with its upstream session and identity', async () => {

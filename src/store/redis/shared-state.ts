@@ -300,10 +300,11 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** redis://user:password@host:port/db → host:port. */
+/** redis://user:password@host:port/db → host:port; redis+unix://…/run/redis.sock → unix:/run/redis.sock. */
 export function safeHost(url: string): string {
   try {
     const u = new URL(url);
+    if (u.protocol === 'redis+unix:') return `unix:${decodeURIComponent(u.pathname)}`;
     return u.port ? `${u.hostname}:${u.port}` : u.hostname;
   } catch {
     return '(unparsable REDIS_URL)';

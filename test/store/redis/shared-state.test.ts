@@ -89,4 +89,5 @@ test('Redis gone: commands fail fast with shared_state_unavailable, one log line
 test('the host is shown without credentials', () => {
   expect(safeHost('redis://user:s3cret@10.0.0.5:6380/2')).toBe('10.0.0.5:6380');
   expect(safeHost('rediss://:pw@cache.example')).toBe('cache.example');
+  expect(safeHost('redis+unix://:pw@localhost/run/redis/redis.sock')).toBe('unix:/run/redis/redis.sock');
 });
