@@ -85,6 +85,61 @@ if gap > 0 then redis.call('SET', KEYS[3], int(now + gap), 'PX', int(gap + 1000)
 return {1, probe, now_s}`,
 };
 
+/**
+ * KEYS: leases, calls, health. ARGV: leaseId, maxConcurrent, rpm (0 = no limit), calls wanted,
+ * holdMs, reserved-call id prefix, channel, freed event (JSON), leaseTtlMs, then reserved calls
+ * of an earlier keep to take out of the window (not made).
+ *
+ * A request ends while this instance has more running on the identity: it asks to keep the
+ * lease for its next request there, with calls of the rpm window reserved for it
+ * (redis-ledger.ts, "lease reuse"). Granted only while the lease is still live, the identity
+ * ready and with room to spare: two slots free besides this lease, the window at most half
+ * full once the calls are in. The reserved calls enter the window at once, each stamped
+ * holdMs ahead (a reused call starts well before then), and the window's key is kept alive
+ * past their stamp, so the window never counts a call for less than its real life; the lease
+ * is pushed out a lease time. Not granted: the lease is released as RELEASE does.
+ * → calls reserved (with no rpm: the calls wanted) | 0 released
+ */
+export const KEEP: Script = {
+  name: 'keep',
+  lua: `${NOW}
+${KEEP_ALIVE}
+if #ARGV > 9 then redis.call('ZREM', KEYS[2], unpack(ARGV, 10)) end
+local max = tonumber(ARGV[2])
+local held = redis.call('ZCARD', KEYS[1])
+local granted = 0
+local at = redis.call('HGET', KEYS[3], 'availableAt')
+local expiry = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
+if (not at or at == '0') and max - held >= 2 and expiry > now then
+  local rpm = tonumber(ARGV[3])
+  granted = tonumber(ARGV[4])
+  if rpm > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', int(now - 60000))
+    granted = math.min(granted, math.floor(rpm / 2) - redis.call('ZCARD', KEYS[2]))
+    if granted > 0 then
+      local hold = tonumber(ARGV[5])
+      local stamp = int(now + hold)
+      local entries = {}
+      for i = 1, granted do
+        entries[2 * i - 1] = stamp
+        entries[2 * i] = ARGV[6] .. '#' .. i
+      end
+      redis.call('ZADD', KEYS[2], unpack(entries))
+      keep_alive(KEYS[2], 61000 + hold)
+    end
+  end
+end
+if granted > 0 then
+  local ttl = tonumber(ARGV[9])
+  redis.call('ZADD', KEYS[1], 'XX', int(now + ttl), ARGV[1])
+  keep_alive(KEYS[1], ttl)
+  return granted
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+if held >= max then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
+return 0`,
+};
+
 /** KEYS: calls, pace. ARGV: callId, rpm (0 = no limit), gapMs. → 1 taken | 0 the window is full. */
 export const EXTRA_CALL: Script = {
   name: 'extra-call',
@@ -107,23 +162,26 @@ export const RENEW: Script = {
   name: 'renew',
   lua: `${NOW}
 ${KEEP_ALIVE}
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 local ttl = tonumber(ARGV[2])
-local kept = redis.call('ZADD', KEYS[1], 'XX', 'CH', int(now + ttl), ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', int(now + ttl), ARGV[1])
 keep_alive(KEYS[1], ttl)
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-return kept`,
+return 1`,
 };
 
 /**
- * KEYS: leases, probe. ARGV: leaseId, maxConcurrent, channel, freed event (JSON), '1' when the
- * lease took the probe. Frees the lease; only when that opens a slot another instance can have
- * been refused for (the identity was full, or this was its probe) are the others told: most
- * releases cost them nothing.
+ * KEYS: leases, probe, calls. ARGV: leaseId, maxConcurrent, channel, freed event (JSON), '1' when the
+ * lease took the probe, then the calls reserved for it (KEEP) and not made. Frees the
+ * lease and takes those calls out of the rpm window; only when that opens a slot another
+ * instance can have been refused for (the identity was full, or this was its probe) are the
+ * others told: most releases cost them nothing.
  */
 export const RELEASE: Script = {
   name: 'release',
   lua: `local full = redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
+if #ARGV > 5 then redis.call('ZREM', KEYS[3], unpack(ARGV, 6)) end
 local probe = ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1]
 if probe then redis.call('DEL', KEYS[2]) end
 if full or probe then redis.call('PUBLISH', ARGV[3], ARGV[4]) end

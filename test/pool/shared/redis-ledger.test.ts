@@ -1,7 +1,7 @@
 // Two pools as two gateway instances (each its own SharedState connection) on one real
 // redis-server: concurrency, the rpm window, pacing, health (a 429, the single probe, an
-// operator's disable), credentials and a crashed holder's lease, all shared. Real clock:
-// the scripts read Redis's.
+// operator's disable), credentials and a crashed holder's lease, all shared; and lease reuse
+// under load, which never lets a limit be exceeded. Real clock: the scripts read Redis's.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { GatewayError } from '../../../src/errors.ts';
@@ -47,7 +47,7 @@ interface Instance {
 }
 
 /** `count` instances of one pool on a fresh key prefix. */
-async function instances(count: number, identities: IdentityConfig[], leaseTtlMs = 30_000): Promise<Instance[]> {
+async function instances(count: number, identities: IdentityConfig[], leaseTtlMs = 30_000, reuse?: { calls: number; holdMs: number }): Promise<Instance[]> {
   const prefix = `t${++prefixes}:`;
   const made: Instance[] = [];
   for (let i = 0; i < count; i++) {
@@ -61,7 +61,7 @@ async function instances(count: number, identities: IdentityConfig[], leaseTtlMs
       queueMax: 10,
       queueTimeoutMs: 10_000,
       outliers: null,
-      ledger: new RedisLedger(shared, { leaseTtlMs, log }),
+      ledger: new RedisLedger(shared, { leaseTtlMs, log, reuse }),
     });
     await pool.syncShared();
     opened.push({ shared, pool });
@@ -117,6 +117,112 @@ describe('shared limits', () => {
     a!.give(await a!.take());
     b!.give(await b!.take(10_000));
     expect(performance.now() - startA).toBeGreaterThanOrEqual(1_400);
+  });
+});
+
+describe('lease reuse under load', () => {
+  const keysOf = () => ({ leases: `t${prefixes}:{i:acct}:leases`, calls: `t${prefixes}:{i:acct}:calls` });
+
+  // A hold long enough that the test's own redis-cli calls cannot outlast it.
+  const HOLD = { calls: 8, holdMs: 4_000 };
+
+  test("a request that ends while another runs keeps its lease, with calls reserved, for this instance's next request: no new lease on Redis", async () => {
+    const [a] = await instances(1, [identity('acct', { maxConcurrent: 8, rpm: 100 })], 30_000, HOLD);
+    const { leases, calls } = keysOf();
+    const first = await a!.take();
+    const second = await a!.take();
+    expect(redis.cli('ZCARD', calls)).toBe('2');
+    // The window's key about to expire: the keep must keep it alive past its reserved calls.
+    redis.cli('PEXPIRE', calls, '500');
+    a!.give(second);
+    // Kept: up to 8 calls reserved at once (as many as fit in the hold at this request's pace).
+    expect(await eventually(() => Number(redis.cli('ZCARD', calls)) > 2, 1_000)).toBe(true);
+    const reserved = Number(redis.cli('ZCARD', calls)) - 2;
+    expect(reserved).toBeGreaterThanOrEqual(1);
+    expect(reserved).toBeLessThanOrEqual(8);
+    expect(Number(redis.cli('PTTL', calls))).toBeGreaterThan(61_000);
+    const third = await a!.take();
+    expect(third.leaseId).toBe(second.leaseId);
+    expect(redis.cli('ZCARD', leases)).toBe('2');
+    expect(redis.cli('ZCARD', calls)).toBe(String(2 + reserved));
+    a!.give(third);
+    a!.give(first);
+    // The hold ends: the kept lease goes back with the reserved calls it did not make.
+    expect(await eventually(() => redis.cli('ZCARD', leases) === '0', 5_000)).toBe(true);
+    expect(redis.cli('ZCARD', calls)).toBe('3');
+  }, 10_000);
+
+  test('a lease already past its expiry (not renewed in time) is never kept: released, nothing reserved', async () => {
+    const [a] = await instances(1, [identity('acct', { maxConcurrent: 8, rpm: 100 })], 30_000, HOLD);
+    const { leases, calls } = keysOf();
+    const first = await a!.take();
+    const second = await a!.take();
+    // As if its renewals had stopped: another instance could sweep it and take the slot.
+    redis.cli('ZADD', leases, 'XX', '1', second.leaseId!);
+    a!.give(second);
+    expect(await eventually(() => redis.cli('ZCARD', leases) === '1', 1_000)).toBe(true);
+    expect(redis.cli('ZCARD', calls)).toBe('2');
+    a!.give(first);
+  });
+
+  test('one request at a time keeps nothing and reserves nothing', async () => {
+    const [a] = await instances(1, [identity('acct', { maxConcurrent: 8, rpm: 100 })]);
+    const { leases, calls } = keysOf();
+    for (let i = 0; i < 3; i++) {
+      const lease = await a!.take();
+      a!.give(lease);
+      expect(await eventually(() => redis.cli('ZCARD', leases) === '0', 1_000)).toBe(true);
+    }
+    expect(redis.cli('ZCARD', calls)).toBe('3');
+  });
+
+  test('a small identity is never kept: two slots must stay free for the others', async () => {
+    const [a] = await instances(1, [identity('acct', { maxConcurrent: 3, rpm: 100 })]);
+    const { leases, calls } = keysOf();
+    const first = await a!.take();
+    const second = await a!.take();
+    a!.give(second);
+    expect(await eventually(() => redis.cli('ZCARD', leases) === '1', 1_000)).toBe(true);
+    expect(redis.cli('ZCARD', calls)).toBe('2');
+    a!.give(first);
+  });
+
+  test('never more calls than the rpm window allows, across instances, however leases are kept and reused', async () => {
+    const rpm = 24;
+    const [a, b] = await instances(2, [identity('acct', { maxConcurrent: 8, rpm })]);
+    let made = 0;
+    // Each instance keeps two requests running (so every end asks to keep) until refused.
+    const drive = async (instance: Instance) => {
+      for (;;) {
+        const pair = await Promise.all([outcomeOf(instance.take(300)), outcomeOf(instance.take(300))]);
+        const taken = pair.flatMap((r) => ('value' in r ? [r.value] : []));
+        made += taken.length;
+        for (const lease of taken) instance.give(lease);
+        if (taken.length < 2) return;
+      }
+    };
+    await Promise.all([drive(a!), drive(b!)]);
+    expect(made).toBeGreaterThan(0);
+    expect(made).toBeLessThanOrEqual(rpm);
+    // Every call made is in the window: used reserved calls stay, unused ones left with their lease.
+    expect(await eventually(() => redis.cli('ZCARD', keysOf().leases) === '0', 2_000)).toBe(true);
+    expect(Number(redis.cli('ZCARD', keysOf().calls))).toBe(made);
+  }, 15_000);
+
+  test("a health change elsewhere gives this instance's idle lease back at once", async () => {
+    const [a, b] = await instances(2, [identity('acct', { maxConcurrent: 8, rpm: 100 })], 30_000, { calls: 8, holdMs: 120_000 });
+    const { leases, calls } = keysOf();
+    const busy = await a!.take();
+    a!.give(await a!.take());
+    // a keeps the second lease idle (for a minute, here), its calls reserved.
+    expect(await eventually(() => Number(redis.cli('ZCARD', calls)) > 2, 1_000)).toBe(true);
+    expect(redis.cli('ZCARD', leases)).toBe('2');
+    // b sees a 429: a's idle lease goes back long before its hold would end; the busy one stays.
+    b!.give(await b!.take(), limited(60_000));
+    expect(await eventually(() => redis.cli('ZCARD', leases) === '1', 1_000)).toBe(true);
+    expect(redis.cli('ZCARD', calls)).toBe('3');
+    a!.give(busy);
+    expect(await eventually(() => redis.cli('ZCARD', leases) === '0', 1_000)).toBe(true);
   });
 });
 
