@@ -169,11 +169,6 @@ export class IdentityPool<S = unknown> {
     const { member } = lease;
     const now = this.now();
     member.inFlight--;
-    if (lease.leaseId !== null) {
-      this.ledger?.release(member, lease.leaseId);
-      // A slot of ours frees: a refusal this process saw for it may be over (its own release is not announced to it).
-      member.blockedUntil = -Infinity;
-    }
     member.health.probing = false;
     member.counters.requests++;
     const { outcome } = info;
@@ -192,6 +187,12 @@ export class IdentityPool<S = unknown> {
     // Per attempt, the events that count against health; a 429 is the site's pacing, not a sick identity.
     if (event && event.kind !== 'rate_limited') member.recent.record(event.kind !== 'success', now, lease.startedAt);
     if (event?.kind === 'fault' && member.health.state.kind === 'ready') changed = this.ejectIfOutlier(member, now) || changed;
+    if (lease.leaseId !== null) {
+      // After the outcome is recorded: the ledger keeps a lease for the next request only while the identity is ready.
+      this.ledger?.release(member, lease.leaseId);
+      // A slot of ours frees: a refusal this process saw for it may be over (its own release is not announced to it).
+      member.blockedUntil = -Infinity;
+    }
     this.emit({ type: 'outcome', id: member.id, kind: outcome.kind, latencyMs: info.latencyMs });
     if (changed) this.emit({ type: 'state', id: member.id, from: before, to: member.health.state.kind, reason: member.health.state.reason });
     if (changed && event) this.shareHealth(member, () => member.health.record(event, this.now(), lease.startedAt));
