@@ -35,6 +35,8 @@ const url = (fallback: string) => ({ kind: 'url', default: fallback }) as const;
 const list = () => ({ kind: 'list', default: [] as string[] }) as const;
 /** A redis://, rediss:// or redis+unix:// URL; it may carry a password, so messages never repeat it. */
 const redisUrl = () => ({ kind: 'redis', default: null }) as const;
+/** The forms of REDIS_URL, for --help, README's table and error messages. */
+const REDIS_URL_FORMS = 'redis://[:password@]host[:port][/db], rediss://…, or redis+unix:///path/to/redis.sock';
 /** An http(s) URL kept exactly as given (its path or query may hold a token: never echoed in messages); null = not set. */
 const secretUrl = () => ({ kind: 'secret-url', default: null }) as const;
 /** A key: no white space, at least minLength characters; `what` names it in messages. */
@@ -218,13 +220,11 @@ function buildConfig(flags: Map<SettingKey, string>, env: Env): Config {
  * `redis+unix://:pw@/path` is not a URL at all, and the message shows the form that works.
  */
 function parseRedisUrl(value: string, source: string): string {
-  const form = 'redis://[:password@]host[:port][/db], rediss://…, or redis+unix:///path/to/redis.sock (with a password: redis+unix://:PASSWORD@localhost/path/to/redis.sock)';
+  const form = `${REDIS_URL_FORMS} (with a password: redis+unix://:PASSWORD@localhost/path/to/redis.sock)`;
   const unsaid = '(the value is not repeated: it may hold a password)';
   if (!/^(rediss?|redis\+unix):\/\/[^\s]+$/.test(value) || !URL.canParse(value)) throw new ConfigError(`${source}: must be ${form} ${unsaid}.`);
   const url = new URL(value);
-  if (url.protocol === 'redis+unix:') {
-    if (url.pathname.length < 2) throw new ConfigError(`${source}: a redis+unix:// URL needs the socket's path: ${form} ${unsaid}.`);
-  }
+  if (url.protocol === 'redis+unix:' && url.pathname.length < 2) throw new ConfigError(`${source}: a redis+unix:// URL needs the socket's path: ${form} ${unsaid}.`);
   return value;
 }
 
@@ -367,7 +367,7 @@ function allowedText(s: Setting): string | null {
     case 'secret-url':
       return 'an http:// or https:// URL';
     case 'redis':
-      return 'redis://[:password@]host[:port][/db], rediss://…, or redis+unix:///path/to/redis.sock';
+      return REDIS_URL_FORMS;
     case 'list':
       return 'comma-separated';
     case 'secret':
