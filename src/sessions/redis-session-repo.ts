@@ -89,10 +89,9 @@ if mode ~= 'none' and (mode ~= 'update' or exists or revived) then
     end
   end
 end
--- A few expired entries of the index go with every commit; the pruner takes the rest in batches.
-local expired = redis.call('ZRANGEBYSCORE', lru, '-inf', int(us), 'LIMIT', '0', '16')
-if #expired > 0 then redis.call('ZREM', lru, unpack(expired)) end
-return redis.call('ZCOUNT', lru, live_from, '+inf')
+-- The index's size, expired entries the pruner has not trimmed yet included (as the SQLite
+-- store counts rows it has not pruned yet): O(1), where counting live ones is not.
+return redis.call('ZCARD', lru)
 `,
 };
 
@@ -155,7 +154,7 @@ const SCAN_COUNT = 1_000;
 
 export class RedisSessionRepo implements SessionStore {
   private readonly keys: SessionKeys;
-  /** Live sessions as of this instance's last commit, count or prune. */
+  /** Sessions in the index as of this instance's last commit (expired ones not yet trimmed included), or live ones as of its last count or prune. */
   private live = 0;
 
   constructor(private readonly shared: SharedState) {

@@ -165,7 +165,7 @@ export class SessionService {
     return this.read(() => this.repo.countUnexpired(this.now()));
   }
 
-  /** Sessions stored (SQLite: expired ones not yet pruned included; Redis: live ones as of this instance's last write or prune). */
+  /** Sessions stored, expired ones not yet pruned included (Redis: as of this instance's last write; live ones after a prune). */
   get size(): number {
     return this.repo.size;
   }
