@@ -154,15 +154,15 @@ const SCAN_COUNT = 1_000;
 
 export class RedisSessionRepo implements SessionStore {
   private readonly keys: SessionKeys;
-  /** Sessions in the index as of this instance's last commit (expired ones not yet trimmed included), or live ones as of its last count or prune. */
-  private live = 0;
+  /** Sessions in the index after this instance's last commit (expired ones not yet trimmed included), or live ones after its last count or prune. */
+  private counted = 0;
 
   constructor(private readonly shared: SharedState) {
     this.keys = sessionKeys(shared.prefix);
   }
 
   get size(): number {
-    return this.live;
+    return this.counted;
   }
 
   async find(owner: string, id: string): Promise<StoredSession | null> {
@@ -201,8 +201,8 @@ export class RedisSessionRepo implements SessionStore {
   }
 
   async countUnexpired(): Promise<number> {
-    this.live = await this.shared.run<number>(COUNT, [this.keys.lastUse], []);
-    return this.live;
+    this.counted = await this.shared.run<number>(COUNT, [this.keys.lastUse], []);
+    return this.counted;
   }
 
   async list(_now: number, limit: number, offset: number): Promise<SessionSummary[]> {
@@ -242,13 +242,13 @@ export class RedisSessionRepo implements SessionStore {
       if (session.identityId !== null) args.push('identity', session.identityId);
       if (session.payload != null) args.push('payload', session.payload);
     }
-    this.live = await this.shared.run<number>(COMMIT, [keys.lastUse, session ? keys.session(member) : keys.lastUse], args);
+    this.counted = await this.shared.run<number>(COMMIT, [keys.lastUse, session ? keys.session(member) : keys.lastUse], args);
   }
 
   /** Expiry is Redis's: this only trims the last-use set of entries whose session expired. */
   async pruneExpired(_now: number, limit: number): Promise<number> {
     const [trimmed, live] = await this.shared.run<[number, number]>(PRUNE, [this.keys.lastUse], [limit]);
-    this.live = live;
+    this.counted = live;
     return trimmed;
   }
 
