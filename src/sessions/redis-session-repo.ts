@@ -58,7 +58,6 @@ local base, mode, ttl, cap, member, tip = ARGV[1], ARGV[2], tonumber(ARGV[3]), t
 local moved, from, to = ARGV[7], ARGV[8], ARGV[9]
 local us = now_us()
 local now = math.floor(us / 1000)
-local live_from = after(us)
 local exists = mode ~= 'none' and redis.call('EXISTS', key) == 1
 -- A session that expired during its turn is stored again while its index entry is left (as
 -- the SQLite store does until its pruner deletes the row); one deleted meanwhile is not.
@@ -83,6 +82,7 @@ if mode ~= 'none' and (mode ~= 'update' or exists or revived) then
   if tip ~= '' then redis.call('SET', base .. 't:' .. tip, member, 'PXAT', expire_at) end
   redis.call('ZADD', lru, int(us + ttl * 1000), member)
   if mode ~= 'update' and cap > 0 then
+    local live_from = after(us)
     local over = redis.call('ZCOUNT', lru, live_from, '+inf') - cap
     if over > 0 then
       for _, victim in ipairs(redis.call('ZRANGEBYSCORE', lru, live_from, '+inf', 'LIMIT', '0', int(over))) do forget(base, lru, victim) end
