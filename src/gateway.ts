@@ -30,12 +30,13 @@ import { KimiAiChatProvider } from './providers/kimi-ai-chat/provider.ts';
 import type { Provider } from './providers/provider.ts';
 import { RedisSessionLocks } from './sessions/redis-session-locks.ts';
 import { RedisSessionRepo } from './sessions/redis-session-repo.ts';
+import { upgradeSessionsToStrings } from './sessions/redis-session-upgrade.ts';
 import { SessionPruner } from './sessions/session-pruner.ts';
 import { SessionRepo } from './sessions/session-repo.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { openDatabase } from './store/database.ts';
 import { IdentityStateRepo } from './store/identity-state-repo.ts';
-import { SharedState, SharedStateStartError } from './store/redis/shared-state.ts';
+import { SHARED_SCHEMA_VERSION, SharedState, SharedStateStartError } from './store/redis/shared-state.ts';
 import { StorageHealth } from './store/storage-health.ts';
 import { VERSION } from './version.ts';
 
@@ -73,6 +74,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.keyPrefix, log }) : null;
   if (shared) {
     await shared.start();
+    if (shared.schemaAtStart < SHARED_SCHEMA_VERSION) await upgradeSharedState(shared, log);
     log.info('sharing limits, health, identity state and sessions on Redis', { redis: shared.host, prefix: config.keyPrefix });
   }
   const models = new ModelCatalog(provider, parseModelAliases(config.modelAliases, provider));
@@ -275,6 +277,19 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
 const ALERT_CLOSE_GRACE_MS = 3_000;
 
 /** ALERT_WEBHOOK_URL: the canary's and the pool's changes as webhook POSTs. */
+/** Redis holds an older layout (from an earlier gateway): converts it before this instance serves. */
+async function upgradeSharedState(shared: SharedState, log: Logger): Promise<void> {
+  const from = shared.schemaAtStart;
+  try {
+    const sessions = await upgradeSessionsToStrings(shared);
+    await shared.markSchemaCurrent();
+    log.info('shared state upgraded to this gateway\'s layout; instances older than this one now refuse to start on it', { from, to: SHARED_SCHEMA_VERSION, sessions });
+  } catch (error) {
+    shared.close();
+    throw new SharedStateStartError(`cannot upgrade the shared state on Redis at ${shared.host} from layout ${from}: ${(error as Error).message}`);
+  }
+}
+
 function startAlerts(config: Config, url: string, site: string, pool: IdentityPool<unknown>, canary: SiteCanary<unknown>, log: Logger): AlertWebhook {
   const fixed = [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : []), ...webhookSecrets(url)];
   const alerts = new AlertWebhook({ url, site, version: VERSION, log, redactor: alertRedactor(pool, fixed) });

@@ -1,29 +1,50 @@
-// Sessions on the Redis several instances share (REDIS_URL). One hash per session with
-// PEXPIREAT at its expiry, so Redis itself forgets it to the millisecond; a tip index key per
-// recognised conversation (same expiry; the most recent turn wins); a sorted set of every
+// Sessions on the Redis several instances share (REDIS_URL). One string per session, its
+// JSON, with PXAT at its expiry, so Redis itself forgets it to the millisecond; a tip index key
+// per recognised conversation (same expiry; the most recent turn wins); a sorted set of every
 // session by expiry (= last use: one TTL for all) for the cap, the count and the admin list,
 // scored in microseconds so turns stored within one millisecond still keep their order.
 // A commit is one Lua script: the handle moved, the session written, the tip indexed, the
 // least recently used evicted over the cap; every check comes before the first write, so a
 // commit is stored wholly or not at all. Times are Redis's clock (TIME), so instances with
 // skewed clocks agree. Keys and their Cluster slot: store/redis/session-keys.ts.
+//
+// Why one string and not a hash of fields (the layout before, upgraded by
+// redis-session-upgrade.ts): a new session is then one SET NX PXAT, where a hash took an
+// existence check, an HSET of a dozen fields and an expiry, and Redis's cost per script is
+// mostly its redis.calls and arguments (redis-server's CPU per turn ~70 → ~50 µs, docs/SCALING.md).
+// The scripts read what they need from the value's fixed head, which they write themselves:
+//   {"created":<ms>,"used":<ms>,"expires":<ms>,"tip":<json>,"handle":<json>,"owner":…,"payload":<json>}
+// The head's fields come first in this order, "owner" follows "handle", "history" follows
+// every summary field and "payload" comes last; a quote inside a JSON string is escaped, so
+// none of these markers can be matched inside a value.
 
 import type { ChatMessage } from '../conversation/messages.ts';
 import type { Script, SharedState } from '../store/redis/shared-state.ts';
 import { sessionKeys, sessionMember, type SessionKeys } from '../store/redis/session-keys.ts';
 import type { SessionStore, SessionSummary, SessionWrite, StoredSession } from './session-store.ts';
 
-/** The hash's fields, in the order HMGET answers them. */
-const FIELDS = ['owner', 'id', 'tip', 'handle', 'identity', 'history', 'turns', 'created', 'used', 'expires', 'payload'] as const;
-const SUMMARY_FIELDS = ['owner', 'id', 'tip', 'handle', 'identity', 'messages', 'turns', 'created', 'used', 'expires'] as const;
+/** A session's value as stored (the head's fields are written by the commit script). */
+interface StoredValue {
+  created: number;
+  used: number;
+  expires: number;
+  tip: string | null;
+  handle: string;
+  owner: string;
+  id: string;
+  identity: string | null;
+  turns: number;
+  messages: number;
+  history: ChatMessage[];
+  payload: string | null;
+}
 
-type Fields = (string | null)[];
-
-const luaList = (fields: readonly string[]) => fields.map((f) => `'${f}'`).join(', ');
+type SummaryValue = Omit<StoredValue, 'history' | 'payload'>;
 
 /**
  * Shared by the scripts: Redis's clock in microseconds (the sorted set's scores; exact in a
- * double), '(t' as a range bound, and forgetting one session (its tip pointer, hash and index entry).
+ * double), '(t' as a range bound, the head of a value (its first bytes are enough: ids and
+ * tips are short) and its parts, and forgetting one session (its tip pointer, value and index entry).
  * Numbers go to redis.call through int() ("%d"): Lua would print them with a float "%.17g",
  * which cost redis-server a tenth of its time (pool/shared/ledger-scripts.ts).
  */
@@ -36,9 +57,17 @@ end
 local function after(us)
   return '(' .. int(us)
 end
+local HEAD = '^{"created":(%d+),"used":%d+,"expires":%d+,"tip":([^,]*),"handle":'
+local function head_of(key)
+  return redis.call('GETRANGE', key, '0', '511')
+end
+local function tip_of(head)
+  local _, tip = string.match(head, HEAD)
+  return tip and string.match(tip, '^"(.*)"$')
+end
 local function forget(base, lru, member)
   local key = base .. 's:' .. member
-  local tip = redis.call('HGET', key, 'tip')
+  local tip = tip_of(head_of(key))
   if tip and redis.call('GET', base .. 't:' .. tip) == member then redis.call('DEL', base .. 't:' .. tip) end
   redis.call('ZREM', lru, member)
   return redis.call('DEL', key)
@@ -46,9 +75,10 @@ end
 `;
 
 /**
- * KEYS: last-use set, session hash (the set again when nothing is stored). ARGV: base, mode
+ * KEYS: last-use set, session (the set again when nothing is stored). ARGV: base, mode
  * (update|insert|replace|none), ttl ms, cap, member, tip ('' = none), moved member ('' = none),
- * from, to, then the hash's field/value pairs.
+ * its handle now and its next handle (both as JSON), then the value's tip and handle (JSON) and
+ * the rest of it from "owner" on (the JSON object without its opening brace).
  */
 export const COMMIT: Script = {
   name: 'session-commit',
@@ -58,28 +88,43 @@ local base, mode, ttl, cap, member, tip = ARGV[1], ARGV[2], tonumber(ARGV[3]), t
 local moved, from, to = ARGV[7], ARGV[8], ARGV[9]
 local us = now_us()
 local now = math.floor(us / 1000)
-local exists = mode ~= 'none' and redis.call('EXISTS', key) == 1
+local store = mode ~= 'none'
+-- An insert's check is its SET NX below; the other modes look at what is there now.
+local head = ''
+if store and mode ~= 'insert' then head = head_of(key) end
+local exists = head ~= ''
 -- A session that expired during its turn is stored again while its index entry is left (as
 -- the SQLite store does until its pruner deletes the row); one deleted meanwhile is not.
 local revived = mode == 'update' and not exists and redis.call('ZSCORE', lru, member) ~= false
--- Every check before the first write: a script stopped half-way keeps what it wrote.
-if mode == 'insert' and exists then return redis.error_reply('ERR session id already taken') end
+store = store and (mode ~= 'update' or exists or revived)
+-- The moved session's next value, if it still has the handle (a response continued).
+local moved_key, moved_value = nil, nil
 if moved ~= '' then
-  local other = base .. 's:' .. moved
-  if redis.call('HGET', other, 'handle') == from then redis.call('HSET', other, 'handle', to) end
-end
-if mode ~= 'none' and (mode ~= 'update' or exists or revived) then
-  local created = int(now)
-  if exists then
-    if mode == 'update' then created = redis.call('HGET', key, 'created') end
-    local old_tip = redis.call('HGET', key, 'tip')
-    if old_tip and old_tip ~= tip and redis.call('GET', base .. 't:' .. old_tip) == member then redis.call('DEL', base .. 't:' .. old_tip) end
-    redis.call('DEL', key)
+  moved_key = base .. 's:' .. moved
+  local current = redis.call('GET', moved_key)
+  local moved_head = current and string.match(current, '^{"created":%d+,"used":%d+,"expires":%d+,"tip":[^,]*,"handle":')
+  if moved_head and string.sub(current, #moved_head + 1, #moved_head + #from + 9) == from .. ',"owner":' then
+    moved_value = moved_head .. to .. string.sub(current, #moved_head + #from + 1)
   end
+end
+if store then
+  local created = exists and mode == 'update' and string.match(head, HEAD) or int(now)
   local expire_at = int(now + ttl)
-  redis.call('HSET', key, 'created', created, 'used', int(now), 'expires', expire_at, unpack(ARGV, 10))
-  redis.call('PEXPIREAT', key, expire_at)
-  if tip ~= '' then redis.call('SET', base .. 't:' .. tip, member, 'PXAT', expire_at) end
+  local value = '{"created":' .. created .. ',"used":' .. int(now) .. ',"expires":' .. expire_at ..
+    ',"tip":' .. ARGV[10] .. ',"handle":' .. ARGV[11] .. ',' .. ARGV[12]
+  -- Every check before the first write: a script stopped half-way keeps what it wrote.
+  if mode == 'insert' then
+    if not redis.call('SET', key, value, 'NX', 'PXAT', expire_at) then return redis.error_reply('ERR session id already taken') end
+  else
+    local old_tip = exists and tip_of(head)
+    if old_tip and old_tip ~= tip and redis.call('GET', base .. 't:' .. old_tip) == member then redis.call('DEL', base .. 't:' .. old_tip) end
+    redis.call('SET', key, value, 'PXAT', expire_at)
+  end
+end
+-- Before any eviction below: KEEPTTL on a key evicted meanwhile would store it with no expiry.
+if moved_value then redis.call('SET', moved_key, moved_value, 'KEEPTTL') end
+if store then
+  if tip ~= '' then redis.call('SET', base .. 't:' .. tip, member, 'PXAT', int(now + ttl)) end
   redis.call('ZADD', lru, int(us + ttl * 1000), member)
   if mode ~= 'update' and cap > 0 then
     local live_from = after(us)
@@ -95,23 +140,21 @@ return redis.call('ZCARD', lru)
 `,
 };
 
-/** KEYS: tip key. ARGV: base, tip. The session it points to, if that session still ends there. */
+/** KEYS: tip key. ARGV: base. The session it points to (the caller checks it still ends there). */
 const BY_TIP: Script = {
   name: 'session-by-tip',
   lua: `
 local member = redis.call('GET', KEYS[1])
 if not member then return false end
-local found = redis.call('HMGET', ARGV[1] .. 's:' .. member, ${luaList(FIELDS)})
-if found[3] ~= ARGV[2] then return false end
-return found
+return redis.call('GET', ARGV[1] .. 's:' .. member)
 `,
 };
 
-/** KEYS: last-use set, session hash. ARGV: base, member, '1' = only a stored response. */
+/** KEYS: last-use set, session. ARGV: base, member, '1' = only a stored response. */
 const DELETE: Script = {
   name: 'session-delete',
   lua: `${LUA_COMMON}
-if ARGV[3] == '1' and redis.call('HEXISTS', KEYS[2], 'payload') == 0 then return 0 end
+if ARGV[3] == '1' and redis.call('GETRANGE', KEYS[2], '-16', '-1') == ',"payload":null}' then return 0 end
 return forget(ARGV[1], KEYS[1], ARGV[2])
 `,
 };
@@ -135,19 +178,26 @@ return redis.call('ZCOUNT', KEYS[1], after(now_us()), '+inf')
 `,
 };
 
-/** KEYS: last-use set. ARGV: base, offset, limit. Live sessions' summaries, most recently used first. */
+/**
+ * KEYS: last-use set. ARGV: base, offset, limit. Live sessions' summaries (each value up to its
+ * history, closed again), most recently used first.
+ */
 const LIST: Script = {
   name: 'session-list',
   lua: `${LUA_COMMON}
 local members = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', after(now_us()), 'LIMIT', ARGV[2], ARGV[3])
 local page = {}
 for _, member in ipairs(members) do
-  local found = redis.call('HMGET', ARGV[1] .. 's:' .. member, ${luaList(SUMMARY_FIELDS)})
-  if found[1] then page[#page + 1] = found end
+  local value = redis.call('GET', ARGV[1] .. 's:' .. member)
+  local cut = value and string.find(value, ',"history":', 1, true)
+  if cut then page[#page + 1] = string.sub(value, 1, cut - 1) .. '}' end
 end
 return page
 `,
 };
+
+/** What a tip may hold: the value's head is read by a pattern that stops at a comma. */
+const TIP = /^[A-Za-z0-9_-]+$/;
 
 /** ZSCAN page size for the operator's delete of an id under every owner. */
 const SCAN_COUNT = 1_000;
@@ -166,12 +216,13 @@ export class RedisSessionRepo implements SessionStore {
   }
 
   async find(owner: string, id: string): Promise<StoredSession | null> {
-    return fromFields(await this.shared.send<Fields>('HMGET', [this.keys.session(sessionMember(owner, id)), ...FIELDS]));
+    return fromValue(await this.shared.send<string | null>('GET', [this.keys.session(sessionMember(owner, id))]));
   }
 
   async findByTip(tip: string): Promise<StoredSession | null> {
-    const found = await this.shared.run<Fields | null>(BY_TIP, [this.keys.tip(tip)], [this.keys.base, tip]);
-    return found ? fromFields(found) : null;
+    const found = fromValue(await this.shared.run<string | null>(BY_TIP, [this.keys.tip(tip)], [this.keys.base]));
+    // A pointer left by a session that moved on (its next turn changed the tip) is not a match.
+    return found?.tip === tip ? found : null;
   }
 
   async findResponse(owner: string, id: string): Promise<StoredSession | null> {
@@ -206,19 +257,22 @@ export class RedisSessionRepo implements SessionStore {
   }
 
   async list(_now: number, limit: number, offset: number): Promise<SessionSummary[]> {
-    const page = await this.shared.run<Fields[]>(LIST, [this.keys.lastUse], [this.keys.base, offset, limit]);
-    return page.map((f) => ({
-      owner: f[0]!,
-      id: f[1]!,
-      named: f[2] === null,
-      upstreamSessionId: f[3] ?? '',
-      identityId: f[4] ?? null,
-      turns: Number(f[6]),
-      messages: Number(f[5]),
-      createdAt: Number(f[7]),
-      lastUsedAt: Number(f[8]),
-      expiresAt: Number(f[9]),
-    }));
+    const page = await this.shared.run<string[]>(LIST, [this.keys.lastUse], [this.keys.base, offset, limit]);
+    return page.map((text) => {
+      const v = JSON.parse(text) as SummaryValue;
+      return {
+        owner: v.owner,
+        id: v.id,
+        named: v.tip === null,
+        upstreamSessionId: v.handle,
+        identityId: v.identity,
+        turns: v.turns,
+        messages: v.messages,
+        createdAt: v.created,
+        lastUsedAt: v.used,
+        expiresAt: v.expires,
+      };
+    });
   }
 
   async commit({ session, mode, move, maxSessions }: SessionWrite): Promise<void> {
@@ -232,15 +286,22 @@ export class RedisSessionRepo implements SessionStore {
       member,
       session?.tip ?? '',
       move ? sessionMember(move.owner, move.id) : '',
-      move?.from ?? '',
-      move?.to ?? '',
+      JSON.stringify(move?.from ?? ''),
+      JSON.stringify(move?.to ?? ''),
     ];
     if (session) {
-      args.push('owner', session.owner, 'id', session.id, 'handle', session.upstreamSessionId);
-      args.push('history', JSON.stringify(session.history), 'messages', session.history.length, 'turns', session.turns);
-      if (session.tip !== null) args.push('tip', session.tip);
-      if (session.identityId !== null) args.push('identity', session.identityId);
-      if (session.payload != null) args.push('payload', session.payload);
+      if (session.tip !== null && !TIP.test(session.tip)) throw new Error('a conversation tip is a fingerprint: letters, digits, - and _');
+      // From "owner" on; the script writes the head (times, tip, handle) in front of it.
+      const rest = JSON.stringify({
+        owner: session.owner,
+        id: session.id,
+        identity: session.identityId,
+        turns: session.turns,
+        messages: session.history.length,
+        history: session.history,
+        payload: session.payload ?? null,
+      });
+      args.push(JSON.stringify(session.tip), JSON.stringify(session.upstreamSessionId), rest.slice(1));
     }
     this.counted = await this.shared.run<number>(COMMIT, [keys.lastUse, session ? keys.session(member) : keys.lastUse], args);
   }
@@ -257,20 +318,20 @@ export class RedisSessionRepo implements SessionStore {
   }
 }
 
-function fromFields(f: Fields): StoredSession | null {
-  const [owner, id, tip, handle, identity, history, turns, created, used, expires, payload] = f;
-  if (owner == null || id == null || handle == null || history == null) return null;
+function fromValue(text: string | null): StoredSession | null {
+  if (text === null) return null;
+  const v = JSON.parse(text) as StoredValue;
   return {
-    owner,
-    id,
-    tip: tip ?? null,
-    upstreamSessionId: handle,
-    identityId: identity ?? null,
-    history: JSON.parse(history) as ChatMessage[],
-    turns: Number(turns),
-    createdAt: Number(created),
-    lastUsedAt: Number(used),
-    expiresAt: Number(expires),
-    payload: payload ?? null,
+    owner: v.owner,
+    id: v.id,
+    tip: v.tip,
+    upstreamSessionId: v.handle,
+    identityId: v.identity,
+    history: v.history,
+    turns: v.turns,
+    createdAt: v.created,
+    lastUsedAt: v.used,
+    expiresAt: v.expires,
+    payload: v.payload,
   };
 }

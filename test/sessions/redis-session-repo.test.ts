@@ -1,7 +1,8 @@
-// RedisSessionRepo and its Lua scripts against a real redis-server: the session hash and its
+// RedisSessionRepo and its Lua scripts against a real redis-server: the session value and its
 // expiry by Redis itself, the tip index, the cap over the last-use sorted set, pruning of that
 // set in bounded batches, deletes, the admin list, key encoding, and a commit that is stored
-// wholly or not at all. Then SessionService on Redis with two instances (two SharedState
+// wholly or not at all; the value's layout (markers inside text, the upgrade from layout 1).
+// Then SessionService on Redis with two instances (two SharedState
 // clients): one turn at a time across them, session_busy at the deadline.
 
 import { describe, expect, test } from 'bun:test';
@@ -9,6 +10,7 @@ import type { ChatMessage } from '../../src/conversation/messages.ts';
 import { GatewayError } from '../../src/errors.ts';
 import { RedisSessionLocks } from '../../src/sessions/redis-session-locks.ts';
 import { RedisSessionRepo } from '../../src/sessions/redis-session-repo.ts';
+import { upgradeSessionsToStrings } from '../../src/sessions/redis-session-upgrade.ts';
 import { SessionPruner } from '../../src/sessions/session-pruner.ts';
 import { SessionService } from '../../src/sessions/session-service.ts';
 import type { SessionWrite, StoredSession } from '../../src/sessions/session-store.ts';
@@ -64,7 +66,7 @@ const nextMs = async () => {
 };
 
 describe('RedisSessionRepo', () => {
-  test('a session round-trips; an update keeps its creation time, and nothing else of the old hash', async () => {
+  test('a session round-trips; an update keeps its creation time, and nothing else of the old value', async () => {
     const { repo, keys, zcard } = await fresh();
     const first = session('s1', { payload: '{"id":"s1"}' });
     await repo.commit(write(first));
@@ -256,6 +258,87 @@ describe('RedisSessionRepo', () => {
     // A move is conditional: a handle that moved on already is not moved again.
     await repo.commit(write(null, { mode: 'insert', move: { ...move, to: 'fresh-2' } }));
     expect((await repo.find('key-1', 'resp_a'))?.upstreamSessionId).toBe('fresh-1');
+  });
+});
+
+describe('RedisSessionRepo: the value’s layout', () => {
+  test('text that looks like the head’s markers inside ids and history changes nothing: found, listed, moved and deleted exactly', async () => {
+    const { repo, keys } = await fresh();
+    const owner = 'o"wner,"tip":"x"';
+    const id = 'resp_,"history":[],"handle":"h"';
+    const tricky = [user('"handle":"handle-resp","owner":"x" ,"history":[] ,"payload":null}'), assistant('"created":1,"tip":"t",')];
+    await repo.commit(write(session(id, { owner, upstreamSessionId: 'handle-resp', history: tricky, payload: '{"a":null}' }), { mode: 'insert' }));
+    const found = await repo.find(owner, id);
+    expect(found).toMatchObject({ owner, id, upstreamSessionId: 'handle-resp', history: tricky, payload: '{"a":null}' });
+    expect((await repo.list(0, 10, 0)).map((s) => [s.owner, s.id, s.messages])).toEqual([[owner, id, 2]]);
+
+    const key = keys.session(sessionMember(owner, id));
+    const ttlBefore = Number(file.server.cli('PTTL', key));
+    await repo.commit(write(null, { mode: 'insert', move: { owner, id, from: 'handle-resp', to: 'handle-next' } }));
+    const moved = await repo.find(owner, id);
+    expect(moved).toEqual({ ...found!, upstreamSessionId: 'handle-next' });
+    // The move keeps the expiry it had.
+    expect(Number(file.server.cli('PTTL', key))).toBeLessThanOrEqual(ttlBefore);
+    expect(Number(file.server.cli('PTTL', key))).toBeGreaterThan(ttlBefore - 5_000);
+
+    // A payload whose JSON ends in null is still a stored response.
+    expect(await repo.deleteResponse(owner, id)).toBe(true);
+    expect(await repo.find(owner, id)).toBeNull();
+  });
+
+  test('a moved session evicted by the same commit’s cap stays gone (never stored again without an expiry)', async () => {
+    const { repo, keys, zcard } = await fresh();
+    await repo.commit(write(session('resp_old', { payload: '{}' }), { mode: 'insert', maxSessions: 1 }));
+    await nextMs();
+    const move = { owner: 'key-1', id: 'resp_old', from: 'handle-resp_old', to: 'fresh' };
+    await repo.commit(write(session('resp_new', { payload: '{}' }), { mode: 'insert', move, maxSessions: 1 }));
+    expect(file.server.cli('EXISTS', keys.session(sessionMember('key-1', 'resp_old')))).toBe('0');
+    expect((await repo.find('key-1', 'resp_new'))?.payload).toBe('{}');
+    expect(zcard()).toBe(1);
+  });
+
+  test('a tip the value’s head could not hold is refused before Redis sees it', async () => {
+    const { repo } = await fresh();
+    const refused = await repo.commit(write(session('odd', { tip: 'a,b' }))).then(() => null, (e: Error) => e.message);
+    expect(refused).toContain('a conversation tip is a fingerprint');
+    expect(await repo.find('key-1', 'odd')).toBeNull();
+  });
+
+  test('layout 1 (a hash per session) is converted in place, each once, with its expiry; a gone key is left alone', async () => {
+    const { shared, repo, keys } = await fresh();
+    const member = sessionMember('key-1', 'old');
+    const now = Date.now();
+    const history = JSON.stringify([user('hi / "you"'), assistant('ünïcode ✓')]);
+    file.server.cli('HSET', keys.session(member), 'owner', 'key-1', 'id', 'old', 'handle', 'h-1', 'history', history, 'messages', '2', 'turns', '3');
+    file.server.cli('HSET', keys.session(member), 'created', String(now - 5), 'used', String(now), 'expires', String(now + 60_000), 'tip', 'tip-old', 'payload', '{"p":1}');
+    file.server.cli('PEXPIREAT', keys.session(member), String(now + 60_000));
+    file.server.cli('ZADD', keys.lastUse, String((now + 60_000) * 1000), member);
+    file.server.cli('SET', keys.tip('tip-old'), member, 'PXAT', String(now + 60_000));
+    // An index entry whose session expired already.
+    file.server.cli('ZADD', keys.lastUse, String(now * 1000), sessionMember('key-1', 'expired'));
+
+    expect(await upgradeSessionsToStrings(shared)).toBe(1);
+    expect(await upgradeSessionsToStrings(shared)).toBe(0);
+    expect(file.server.cli('EXISTS', keys.session(sessionMember('key-1', 'expired')))).toBe('0');
+    expect(Number(file.server.cli('PTTL', keys.session(member)))).toBeGreaterThan(50_000);
+    expect(await repo.find('key-1', 'old')).toEqual({
+      owner: 'key-1',
+      id: 'old',
+      tip: 'tip-old',
+      upstreamSessionId: 'h-1',
+      identityId: null,
+      history: JSON.parse(history),
+      turns: 3,
+      createdAt: now - 5,
+      lastUsedAt: now,
+      expiresAt: now + 60_000,
+      payload: '{"p":1}',
+    });
+    expect((await repo.findByTip('tip-old'))?.id).toBe('old');
+    // The next turn of a converted session works as on any other.
+    await repo.commit(write(session('old', { tip: 'tip-new', turns: 4 }), { mode: 'update' }));
+    expect((await repo.find('key-1', 'old'))?.createdAt).toBe(now - 5);
+    expect(file.server.cli('EXISTS', keys.tip('tip-old'))).toBe('0');
   });
 });
 

@@ -40,8 +40,18 @@ export interface SharedEvent {
 
 const RETRY_AFTER_SECONDS = 2;
 
-/** The layout of the keys this gateway writes; an instance refuses a Redis written by a newer one. */
-export const SHARED_SCHEMA_VERSION = 1;
+/**
+ * The layout of the keys this gateway writes; an instance refuses a Redis written by a newer
+ * one and upgrades an older one at start (gateway.ts). 2: sessions are strings, not hashes.
+ */
+export const SHARED_SCHEMA_VERSION = 2;
+
+/** KEYS: the schema key. ARGV: the layout now written. Never lowers it (a newer instance may have raised it meanwhile). */
+const RAISE_SCHEMA: Script = {
+  name: 'raise-schema',
+  lua: `if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return redis.call('GET', KEYS[1])`,
+};
 
 /** What `kimi-gateway check --redis` reports. */
 export interface SharedStateReport {
@@ -68,6 +78,8 @@ export class SharedState {
   private readonly now: () => number;
   private readonly channel: string;
   private subscribed = false;
+  /** The layout found under the prefix at start (this gateway's own when the prefix was new). */
+  schemaAtStart = SHARED_SCHEMA_VERSION;
 
   constructor(private readonly options: SharedStateOptions) {
     this.prefix = options.prefix;
@@ -107,6 +119,7 @@ export class SharedState {
         `the shared state under KEY_PREFIX "${this.prefix}" on Redis at ${this.host} was written by a newer gateway (layout ${schema}; this one knows ${SHARED_SCHEMA_VERSION}): upgrade this instance, or give it another KEY_PREFIX`,
       );
     }
+    this.schemaAtStart = schema;
   }
 
   /** Connects, measures and reads, for `check --redis`; throws a SharedStateStartError when Redis cannot be reached. Changes nothing. */
@@ -142,6 +155,11 @@ export class SharedState {
     const key = `${this.prefix}schema`;
     await this.send('SET', [key, SHARED_SCHEMA_VERSION, 'NX']);
     return Number(await this.send<string | null>('GET', [key]));
+  }
+
+  /** After the data under the prefix was upgraded: marks it as this gateway's layout, so older instances refuse to start on it. */
+  async markSchemaCurrent(): Promise<void> {
+    await this.run(RAISE_SCHEMA, [`${this.prefix}schema`], [SHARED_SCHEMA_VERSION]);
   }
 
   close(): void {
