@@ -182,6 +182,55 @@ describe('streamed completions', () => {
   });
 });
 
+describe('stop', () => {
+  const reply = (prompt: string) => buildReply(prompt, 'moonshotai/Kimi-K2-Instruct', 200);
+
+  test('the content ends before the earliest stop sequence, streamed or not; none found leaves it whole', async () => {
+    const cut = await h.openai.chat.completions.create({ model: 'kimi-k2-instruct', stop: ['tempor', 'dolor', 'never there'], messages: [{ role: 'user', content: 'Cut me' }] });
+    const full = reply(lastReceived().message);
+    expect(full).toContain('dolor');
+    expect(cut.choices[0]!.message.content).toBe(full.slice(0, full.indexOf('dolor')));
+    expect(cut.choices[0]!.finish_reason).toBe('stop');
+
+    const whole = await h.openai.chat.completions.create({ model: 'kimi-k2-instruct', stop: ['never there'], messages: [{ role: 'user', content: 'Leave me' }] });
+    expect(whole.choices[0]!.message.content).toBe(reply(lastReceived().message));
+
+    // A bare string, streamed: the deltas add up to the cut text.
+    const stream = await h.openai.chat.completions.create({ model: 'kimi-k2-instruct', stop: 'amet', stream: true, messages: [{ role: 'user', content: 'Cut me streamed' }] });
+    let text = '';
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    const streamedFull = reply(lastReceived().message);
+    expect(text).toBe(streamedFull.slice(0, streamedFull.indexOf('amet')));
+    expect(finish).toBe('stop');
+  });
+
+  test('the stored answer is the one the client saw: the cut text continues a named conversation', async () => {
+    const headers = { 'X-Session-Id': 'openai-stop' };
+    const first = await h.openai.chat.completions.create({ model: 'kimi-k2-instruct', stop: ['ipsum'], messages: [{ role: 'user', content: 'Start' }] }, { headers });
+    const shown = first.choices[0]!.message.content!;
+    expect(shown).not.toContain('ipsum');
+    await h.openai.chat.completions.create({ model: 'kimi-k2-instruct', messages: [{ role: 'user', content: 'Go on' }] }, { headers });
+    expect(lastReceived().message).toBe(`User: Start\n\nAssistant: ${shown}\n\nUser: Go on`);
+  });
+
+  test('a stop that is not a string or up to 4 strings is a 400 naming the field, before the upstream is called', async () => {
+    const before = h.emulator.received.length;
+    const ask = async (stop: unknown) => {
+      const res = await h.call('/v1/chat/completions', { json: { model: 'kimi-k2-instruct', stop, messages: [{ role: 'user', content: 'x' }] } });
+      expect(res.status).toBe(400);
+      return (await res.json()).error as { param: string; message: string; type: string };
+    };
+    expect(await ask(['a', 'b', 'c', 'd', 'e'])).toMatchObject({ type: 'invalid_request_error', param: 'stop', message: '"stop" has 5 entries; at most 4 are accepted.' });
+    expect(await ask(42)).toMatchObject({ param: 'stop', message: '"stop" must be a string or an array of up to 4 strings.' });
+    expect((await ask(['fine', 7])).param).toBe('stop[1]');
+    expect(h.emulator.received.length).toBe(before);
+  });
+});
+
 describe('errors in OpenAI shape', () => {
   const expectError = async (res: Response, status: number, fields: Record<string, unknown>) => {
     expect(res.status).toBe(status);

@@ -19,6 +19,7 @@ import type { AnthropicErrorType } from '../anthropic/anthropic-errors.ts';
 import { ANTHROPIC_IGNORED_PARAMETERS } from '../anthropic/messages-request.ts';
 import { MAX_STOP_SEQUENCES } from '../anthropic/tool-params.ts';
 import { INPUT_ITEM_TYPES, RESPONSES_IGNORED_PARAMETERS } from '../openai/responses-request.ts';
+import { MAX_STOP } from '../openai/tool-request.ts';
 
 // ---- types: openapi-types' OpenAPI 3.1, adjusted where this document needs more -----------
 
@@ -322,6 +323,10 @@ export function openApiDocument(models: readonly ModelInfo[]): OpenApiDocument {
           description:
             '{"type":"json_object"} or {"type":"json_schema","json_schema":{"name","schema","strict"}}: the format goes into the prompt, the JSON is extracted from the answer (fences, prose) and returned as the whole content; invalid JSON (or, with strict, a schema mismatch) gets one corrective retry, then 502 invalid_model_output.',
           properties: { type: { type: 'string', enum: ['text', 'json_object', 'json_schema'] }, json_schema: { type: 'object' } },
+        },
+        stop: {
+          description: `A string or up to ${MAX_STOP} strings: the answer's text ends before the earliest one found (finish_reason "stop"). The site cannot stop early: the answer is cut when it arrives, before the turn is stored. Tool calls stand; a JSON answer (response_format) is not cut.`,
+          oneOf: [{ type: 'string' }, { type: 'array', maxItems: MAX_STOP, items: { type: 'string' } }, { type: 'null' }],
         },
         ...ignored,
       },

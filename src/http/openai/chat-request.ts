@@ -18,7 +18,7 @@ export interface ChatRequest {
   includeUsage: boolean;
   /** OpenAI's `user` field: names a conversation (sessions). */
   user: string | null;
-  /** tools, tool_choice, parallel_tool_calls, response_format. */
+  /** tools, tool_choice, parallel_tool_calls, response_format, stop. */
   shape: TurnShape;
 }
 
@@ -34,7 +34,6 @@ export const IGNORED_PARAMETERS = [
   'max_completion_tokens',
   'presence_penalty',
   'frequency_penalty',
-  'stop',
   'seed',
   'logit_bias',
   'logprobs',

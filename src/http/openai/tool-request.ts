@@ -1,12 +1,14 @@
-// OpenAI's tool and output-format fields → the turn's shape: `tools`, `tool_choice`,
-// `parallel_tool_calls`, `response_format` (and the legacy `functions` / `function_call`).
-// Every problem is a 400 naming the field.
+// OpenAI's tool, output-format and stop fields → the turn's shape: `tools`, `tool_choice`,
+// `parallel_tool_calls`, `response_format` (and the legacy `functions` / `function_call`),
+// `stop`. Every problem is a 400 naming the field.
 
 import type { TurnShape } from '../../chat/turn-shape.ts';
 import { clientText, invalidRequest } from '../../errors.ts';
 import type { JsonSchema, OutputFormat, ToolCall, ToolChoice, ToolSpec } from '../../tools/types.ts';
 
 const MAX_TOOLS = 128;
+/** OpenAI's own bound on `stop`. */
+export const MAX_STOP = 4;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 type Body = Record<string, unknown>;
@@ -17,8 +19,19 @@ export function readTurnShape(b: Body): TurnShape {
   const toolChoice = legacy ? readToolChoice(b.function_call, 'function_call', tools) : readToolChoice(b.tool_choice, 'tool_choice', tools);
   const parallel = b.parallel_tool_calls;
   if (parallel !== undefined && parallel !== null && typeof parallel !== 'boolean') throw invalidRequest('"parallel_tool_calls" must be true or false.', 'parallel_tool_calls');
-  // OpenAI's `stop` stays an ignored parameter (IGNORED_PARAMETERS).
-  return { tools, toolChoice, parallelToolCalls: parallel !== false, format: readFormat(b.response_format), stop: [] };
+  return { tools, toolChoice, parallelToolCalls: parallel !== false, format: readFormat(b.response_format), stop: readStop(b.stop) };
+}
+
+/** `stop`: a string or up to 4; the answer's text ends before the earliest one found (an empty one never matches). */
+function readStop(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) throw invalidRequest(`"stop" must be a string or an array of up to ${MAX_STOP} strings.`, 'stop');
+  if (value.length > MAX_STOP) throw invalidRequest(`"stop" has ${value.length} entries; at most ${MAX_STOP} are accepted.`, 'stop');
+  return value.map((stop: unknown, i) => {
+    if (typeof stop !== 'string') throw invalidRequest(`stop[${i}] must be a string (got ${clientText(stop)}).`, `stop[${i}]`);
+    return stop;
+  });
 }
 
 export function readTools(value: unknown, param: string, wrapped: boolean): ToolSpec[] {
