@@ -128,6 +128,7 @@ export class Failover<S> {
         mayCallAgain: lease.takeExtraCall,
         mayRefreshAged: () => pool.claimRefresh(id),
         refreshed: () => pool.stateChanged(id),
+        credentialsFromElsewhere: (current) => pool.credentialsFromElsewhere(id, current, call.deadline, call.signal),
       });
     } catch (error) {
       // A provider bug (send never throws for a site problem): free the identity, then let it surface as an internal error.

@@ -16,6 +16,7 @@ import { DEFAULT_OUTLIER_POLICY, judgeOutlier, mayEjectOutlier, type OutlierPoli
 import { drawExtra, startedWith } from './pacing.ts';
 import type { LedgerEvent, LedgerGrant, PoolLedger, SharedHealth } from './pool-ledger.ts';
 import { noIdentityError } from './pool-errors.ts';
+import { KeyedWaiters } from './keyed-waiters.ts';
 import { PoolMember } from './pool-member.ts';
 import { restoreMember, seedHash, snapshotForStore, type IdentityStates } from './pool-persistence.ts';
 import { REAL_TIMERS, timerDelay, type PoolTimers, type TimerHandle } from './pool-timers.ts';
@@ -29,6 +30,14 @@ export const MAX_WAKE_MS = 60_000;
 
 /** How long one instance's claim on fetching an identity's credentials keeps the others from fetching too. */
 const REFRESH_CLAIM_MS = 30_000;
+/**
+ * How long a request whose credentials the site refused waits for the ones another instance
+ * fetches, before it fetches them itself (a page load takes a second or two; a claimant whose
+ * fetch failed says nothing, and its claim lasts REFRESH_CLAIM_MS).
+ */
+const SHARED_CREDENTIALS_WAIT_MS = 5_000;
+/** How long an event of a state shared a moment ago may take to arrive (pub/sub: milliseconds). */
+const JUST_SHARED_WAIT_MS = 250;
 
 export interface PoolOptions<S> {
   identities: readonly IdentityConfig[];
@@ -96,6 +105,8 @@ export class IdentityPool<S = unknown> {
   private readonly timers: PoolTimers;
   private readonly outliers: OutlierPolicy | null;
   private readonly ledger: PoolLedger | null;
+  /** Requests waiting for credentials another instance fetches, by identity id. */
+  private readonly credentialWaiters: KeyedWaiters<S>;
   /** A shared drain is running (it awaits the ledger); another request for one runs it again after. */
   private draining = false;
   private drainAgain = false;
@@ -106,6 +117,7 @@ export class IdentityPool<S = unknown> {
     this.timers = options.timers ?? REAL_TIMERS;
     this.outliers = options.outliers === undefined ? DEFAULT_OUTLIER_POLICY : options.outliers;
     this.ledger = options.ledger ?? null;
+    this.credentialWaiters = new KeyedWaiters<S>(this.timers);
     this.setMembers(options.identities.map((c) => this.createMember(c)));
     this.ledger?.onEvent((event) => this.onLedgerEvent(event));
   }
@@ -217,6 +229,31 @@ export class IdentityPool<S = unknown> {
    */
   async claimRefresh(id: string): Promise<boolean> {
     return this.ledger ? this.ledger.claimRefresh(id, REFRESH_CLAIM_MS).catch(() => true) : true;
+  }
+
+  /**
+   * After the site refused the credentials in `current`: null when this process should fetch
+   * new ones (alone, or it claims the fetch); else the identity's state with the ones another
+   * instance fetched, once it shares them (at once if it did already), or null when they do
+   * not come within SHARED_CREDENTIALS_WAIT_MS and the deadline.
+   */
+  async credentialsFromElsewhere(id: string, current: S, deadline: number, signal: AbortSignal): Promise<S | null> {
+    const { ledger } = this;
+    const member = this.members.find((m) => m.id === id && !m.removed);
+    if (!ledger || !member) return null;
+    if (member.state !== current) return member.state;
+    const waitUpTo = (ms: number) => this.credentialWaiters.wait(id, Math.min(ms, deadline - this.now()), signal);
+    // Redis away: fetch here, as alone.
+    const claim = (takeOverShared: boolean) => ledger.claimRefused(id, REFRESH_CLAIM_MS, takeOverShared).catch(() => 'mine' as const);
+    let claimed = await claim(false);
+    if (claimed === 'shared') {
+      // Shared a moment ago: a newer state whose event is on its way, or the one refused here.
+      const arrived = member.state !== current ? member.state : await waitUpTo(JUST_SHARED_WAIT_MS);
+      if (arrived) return arrived;
+      claimed = await claim(true);
+    }
+    if (claimed === 'mine') return null;
+    return member.state !== current ? member.state : waitUpTo(SHARED_CREDENTIALS_WAIT_MS);
   }
 
   /** The provider state of an identity changed outside a request (an operator's refresh, start-up): save and share it. */
@@ -404,6 +441,7 @@ export class IdentityPool<S = unknown> {
     member.state = this.options.states.createIdentity(transportOf(member.config), JSON.parse(state) as unknown);
     member.savedVersion = this.options.states.version(member.state);
     this.persist(member, true, false);
+    this.credentialWaiters.wake(member.id, member.state);
   }
 
   private async syncMember(member: PoolMember<S>): Promise<void> {

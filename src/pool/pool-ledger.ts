@@ -54,6 +54,12 @@ export interface PoolLedger {
    * when this instance holds it already; false: another one does.
    */
   claimRefresh(id: string, ms: number): Promise<boolean>;
+  /**
+   * The same after the site refused this instance's credentials: `mine` (fetch), `theirs`
+   * (another instance fetches: wait for its state), or `shared` when a state was shared a
+   * moment ago (wait for its event; then ask again with takeOverShared, which never answers `shared`).
+   */
+  claimRefused(id: string, ms: number, takeOverShared: boolean): Promise<'mine' | 'theirs' | 'shared'>;
   onEvent(handler: (event: LedgerEvent) => void): void;
   close(): void;
 }

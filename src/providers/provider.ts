@@ -25,7 +25,7 @@ export interface IdentityTransport {
   proxy?: string;
 }
 
-export interface SendJob {
+export interface SendJob<S = unknown> {
   /** The whole conversation as the one message the site takes. */
   prompt: string;
   model: ModelInfo;
@@ -45,6 +45,12 @@ export interface SendJob {
   mayRefreshAged?: () => boolean | Promise<boolean>;
   /** Told when the credentials were fetched again, before the call goes on: they can be saved and shared now. */
   refreshed?: () => void;
+  /**
+   * Asked after the site refused the credentials `current` holds, before fetching new ones.
+   * null: fetch them here. Otherwise another instance fetched (or is fetching) them: the
+   * identity's state carrying them, once shared (null as well when they did not come in time).
+   */
+  credentialsFromElsewhere?(current: S): Promise<S | null>;
 }
 
 export interface SendResult {
@@ -87,7 +93,7 @@ export interface Provider<S> {
   /** Fetches what the identity needs to send (kimi-ai.chat: the chat page, its nonce and cookies). */
   refresh(state: S, signal?: AbortSignal): Promise<RefreshResult>;
   /** One message; never throws for a site problem: every answer is an outcome. */
-  send(state: S, job: SendJob): Promise<SendResult>;
+  send(state: S, job: SendJob<S>): Promise<SendResult>;
   /** A handle for a new conversation on the site. */
   newConversation(): string;
   /** How old the identity's credentials are, for operators (null: none yet). */

@@ -1,6 +1,7 @@
 // Three gateway processes (the source, or the binary with GATEWAY_UNDER_TEST=binary) on one
 // real redis-server and one emulator, sharing one account file: limits hold across them
-// under a burst, a 429 on one cools the identity on all, an operator's action on one
+// under a burst, a 429 on one cools the identity on all, credentials (aged or refused by the
+// site) are fetched by one for all, an operator's action on one
 // reaches all, a killed instance's lease is freed within the lease time, and a Redis that
 // stops gives fast 503s and comes back by itself.
 
@@ -135,6 +136,22 @@ describe('limits across instances', () => {
     expect(emulator.stats()['acct-a']!.pages).toBe(2);
     const fresh = async () => (await Promise.all(gateways.map((g) => admin(g).identities()))).every((list) => (list.find((i) => i.id === 'acct-a')?.nonceAgeMs ?? Infinity) < maxAgeMs);
     expect(await eventually(fresh, 2_000)).toBe(true);
+  }, 30_000);
+
+  test('a nonce the site refuses is fetched again by one instance; the others wait for it and take it over', async () => {
+    const { emulator, gateways } = await cluster(3, poolOf(['acct-a']));
+    expect(await eventually(() => emulator.stats()['acct-a']?.pages === 1, 10_000)).toBe(true);
+    for (const gateway of gateways) expect((await chat(gateway)).status).toBe(200);
+    // The site drops every nonce it gave; its page is slow, so all three see the refusal before a new one exists.
+    emulator.expireNonces();
+    emulator.addFault({ kind: 'slow', on: 'page', delayMs: 1_000 });
+    const answers = await Promise.all(gateways.map((g, i) => chat(g, `refused ${i}`)));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(emulator.received.filter((m) => m.outcome === 'stale_nonce')).toHaveLength(3);
+    // One page fetch for the three (one each without the claim).
+    expect(emulator.stats()['acct-a']!.pages).toBe(2);
+    const retried = emulator.received.filter((m) => m.outcome === 'ok').slice(-3);
+    expect(new Set(retried.map((m) => m.nonce)).size).toBe(1);
   }, 30_000);
 
   test("an operator's disable on one instance reaches the others within a second", async () => {

@@ -230,3 +230,21 @@ export const CLAIM_REFRESH: Script = {
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0`,
 };
+
+/**
+ * KEYS: refresh. ARGV: instance, ms, '1' to take over the "shared" second. The claim after the
+ * site refused this instance's credentials: a fetch under way elsewhere makes it wait; a state
+ * shared a moment ago is either one its event has not brought here yet (→ 2: wait for it) or
+ * the very one refused (asked again with '1' after that wait: the claim is taken over).
+ * → 1 this instance holds the claim | 0 another one fetches | 2 a state was just shared
+ */
+export const CLAIM_REFUSED: Script = {
+  name: 'claim-refused',
+  lua: `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return 1 end
+if holder ~= 'shared' then return 0 end
+if ARGV[3] ~= '1' then return 2 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+};

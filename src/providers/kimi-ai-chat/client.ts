@@ -74,7 +74,7 @@ export class KimiClient {
   }
 
   /** Sends one message; on a nonce rejection refreshes the nonce and retries once (when the job allows another call). */
-  async send(identity: KimiIdentity, message: SendJob): Promise<SendResult> {
+  async send(identity: KimiIdentity, message: SendJob<KimiIdentity>): Promise<SendResult> {
     const startedAt = this.now();
     const { deadline } = message;
     let slotWaitMs = 0;
@@ -105,6 +105,9 @@ export class KimiClient {
       retried = true;
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;
+      // Several instances: the one that claims the fetch fetches; the others take its nonce over.
+      const shared = await message.credentialsFromElsewhere?.(identity);
+      if (shared?.nonce && shared.nonce.value !== nonce.nonce.value) identity = shared;
     }
   }
 
@@ -120,7 +123,7 @@ export class KimiClient {
   }
 
   /** An old nonce another instance is already replacing: used until its new one arrives (the site still takes it). */
-  private async someoneElseRefreshes(identity: KimiIdentity, message: SendJob): Promise<boolean> {
+  private async someoneElseRefreshes(identity: KimiIdentity, message: SendJob<KimiIdentity>): Promise<boolean> {
     if (identity.pendingRefresh || !message.mayRefreshAged) return false;
     return !(await message.mayRefreshAged());
   }
@@ -209,7 +212,7 @@ export class KimiClient {
   private async postMessage(
     identity: KimiIdentity,
     nonce: NonceState,
-    message: SendJob,
+    message: SendJob<KimiIdentity>,
     budgetMs: number,
     deadline: number,
   ): Promise<{ outcome: UpstreamOutcome; waitedMs: number }> {
@@ -319,7 +322,7 @@ export class KimiClient {
  * same fields URLSearchParams would give, for a fraction of its cost per message. A lone
  * surrogate in the prompt becomes U+FFFD, as URLSearchParams would make it.
  */
-function messageForm(nonce: string, job: SendJob): string {
+function messageForm(nonce: string, job: SendJob<KimiIdentity>): string {
   return (
     `action=kimi_send_message&nonce=${encodeURIComponent(nonce)}&message=${encodeURIComponent(job.prompt.toWellFormed())}` +
     `&model=${encodeURIComponent(job.model.upstream)}&session_id=${encodeURIComponent(job.conversation)}`

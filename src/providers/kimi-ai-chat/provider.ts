@@ -80,7 +80,7 @@ export class KimiAiChatProvider implements Provider<KimiIdentity> {
     return result.ok ? { ok: true } : { ok: false, outcome: result.outcome };
   }
 
-  send(identity: KimiIdentity, job: SendJob): Promise<SendResult> {
+  send(identity: KimiIdentity, job: SendJob<KimiIdentity>): Promise<SendResult> {
     return this.client.send(identity, job);
   }
 

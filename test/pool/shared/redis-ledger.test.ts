@@ -313,6 +313,59 @@ describe('shared identity state', () => {
     expect(await eventually(() => b!.pool.claimRefresh('acct'), 2_000)).toBe(true);
     expect(await a!.pool.claimRefresh('acct')).toBe(false);
   });
+
+  test('credentials refused on several instances right after they were shared: after a short wait for a newer state, one takes the claim over and fetches; the others get its result', async () => {
+    const [a, b, c] = await instances(3, [identity('acct')]);
+    const claim = `t${prefixes}:{i:acct}:refresh`;
+    await a!.provider.refresh(a!.member('acct').state);
+    expect(await a!.pool.claimRefresh('acct')).toBe(true);
+    a!.pool.stateChanged('acct');
+    expect(await eventually(() => b!.member('acct').state.credential === 1 && c!.member('acct').state.credential === 1, 1_000)).toBe(true);
+    expect(redis.cli('GET', claim)).toBe('shared');
+
+    const signal = new AbortController().signal;
+    const ask = (x: Instance, name: string) => x.pool.credentialsFromElsewhere('acct', x.member('acct').state, Date.now() + 5_000, signal).then((state) => ({ name, state }));
+    const started = Date.now();
+    const [onB, onC] = [ask(b!, 'b'), ask(c!, 'c')];
+    const first = await Promise.race([onB, onC]);
+    // The one that took the claim over fetches here (null), after the short wait for a newer state.
+    expect(first.state).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    const fetcher = first.name === 'b' ? b! : c!;
+    await fetcher.provider.refresh(fetcher.member('acct').state);
+    fetcher.pool.stateChanged('acct');
+    const second = await (first.name === 'b' ? onC : onB);
+    expect(second.state?.credential).toBe(2);
+  });
+
+  test('credentials refused while another instance fetches: wait for its result; one shared but not arrived yet: taken when it does; taken over already: at once', async () => {
+    const [a, b, c] = await instances(3, [identity('acct')]);
+    const signal = new AbortController().signal;
+    const soon = () => Date.now() + 5_000;
+    expect(await b!.pool.credentialsFromElsewhere('acct', b!.member('acct').state, soon(), signal)).toBeNull();
+    const waitingOnC = c!.pool.credentialsFromElsewhere('acct', c!.member('acct').state, soon(), signal);
+    // Sent at the same time as b's share below: Redis may see either first.
+    const waitingOnA = a!.pool.credentialsFromElsewhere('acct', a!.member('acct').state, soon(), signal);
+    await b!.provider.refresh(b!.member('acct').state);
+    b!.pool.stateChanged('acct');
+    expect((await waitingOnC)?.credential).toBe(1);
+    expect((await waitingOnA)?.credential).toBe(1);
+    expect(c!.member('acct').state.credential).toBe(1);
+    const old = new FakeProvider().createIdentity({ id: 'acct' }, null);
+    expect((await a!.pool.credentialsFromElsewhere('acct', old, soon(), signal))?.credential).toBe(1);
+  });
+
+  test('waiting for credentials from elsewhere ends at the deadline or when the client leaves, with null (fetch here)', async () => {
+    const [a, b] = await instances(2, [identity('acct')]);
+    expect(await a!.pool.credentialsFromElsewhere('acct', a!.member('acct').state, Date.now() + 5_000, new AbortController().signal)).toBeNull();
+    const started = Date.now();
+    expect(await b!.pool.credentialsFromElsewhere('acct', b!.member('acct').state, Date.now() + 200, new AbortController().signal)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    const leaving = new AbortController();
+    const waiting = b!.pool.credentialsFromElsewhere('acct', b!.member('acct').state, Date.now() + 5_000, leaving.signal);
+    leaving.abort();
+    expect(await waiting).toBeNull();
+  });
 });
 
 test("a crashed instance's lease is freed within the lease time", async () => {

@@ -1,6 +1,7 @@
 // A nonce that is only old (NONCE_MAX_AGE_MS) against the emulator: the client asks before
 // fetching a new one (with Redis, one instance claims the fetch and the others go on with the
-// old nonce until its result arrives); a nonce the site refused is fetched again without asking.
+// old nonce until its result arrives). A nonce the site refused cannot be used at all: the
+// client asks whether another instance fetches the new one and takes it over, or fetches it.
 
 import { afterAll, expect, test } from 'bun:test';
 import { startEmulator } from '../../../emulator/emulator.ts';
@@ -25,7 +26,11 @@ async function agedIdentity(): Promise<KimiIdentity> {
   return identity;
 }
 
-const job = (mayRefreshAged?: () => boolean, refreshed?: () => void): SendJob => ({
+const job = (
+  mayRefreshAged?: () => boolean,
+  refreshed?: () => void,
+  credentialsFromElsewhere?: (current: KimiIdentity) => Promise<KimiIdentity | null>,
+): SendJob<KimiIdentity> => ({
   prompt: 'hello',
   model: MODELS[1]!,
   conversation: 'session_1_abcdefghi',
@@ -35,6 +40,7 @@ const job = (mayRefreshAged?: () => boolean, refreshed?: () => void): SendJob =>
   mayCallAgain: () => true,
   mayRefreshAged,
   refreshed,
+  credentialsFromElsewhere,
 });
 
 test('an old nonce another instance is replacing is used as it is: no page fetch', async () => {
@@ -80,7 +86,7 @@ test('alone (nobody to ask), an old nonce is fetched again', async () => {
   expect(emulator.stats()[identity.id]!.pages).toBe(2);
 });
 
-test('a nonce the site refused is fetched again without asking, even while another instance holds the claim', async () => {
+test('a nonce the site refused is fetched again without asking the aged-nonce claim, even while another instance holds it', async () => {
   const identity = await agedIdentity();
   clock -= MAX_AGE_MS; // fresh by age: only the site's refusal makes it stale
   emulator.expireNonces();
@@ -89,4 +95,40 @@ test('a nonce the site refused is fetched again without asking, even while anoth
   expect(sent.outcome.kind).toBe('ok');
   expect(asked).toBe(0);
   expect(emulator.stats()[identity.id]!.pages).toBe(2);
+});
+
+/** An identity whose nonce the site refuses now (and another object for the same account, as another instance holds it). */
+async function refusedIdentity(): Promise<KimiIdentity> {
+  const identity = await agedIdentity();
+  clock -= MAX_AGE_MS; // fresh by age: only the site's refusal makes it stale
+  emulator.expireNonces();
+  return identity;
+}
+
+test('a refused nonce another instance fetched again is taken over: no page fetch here, the retry carries its nonce', async () => {
+  const identity = await refusedIdentity();
+  const elsewhere = new KimiIdentity({ id: identity.id, cookies: `kimi_visitor=${identity.id}` });
+  expect((await client.refreshNonce(elsewhere)).ok).toBe(true);
+  const pages = emulator.stats()[identity.id]!.pages;
+  const asked: KimiIdentity[] = [];
+  const sent = await client.send(identity, job(undefined, undefined, async (current) => (asked.push(current), elsewhere)));
+  expect(sent.outcome.kind).toBe('ok');
+  expect(asked).toEqual([identity]);
+  expect(emulator.stats()[identity.id]!.pages).toBe(pages);
+  expect(emulator.received.at(-1)).toMatchObject({ outcome: 'ok', nonce: elsewhere.nonce!.value });
+});
+
+test('a refused nonce nobody else fetches (null), or whose shared state still holds the refused nonce, is fetched here', async () => {
+  for (const other of [null, 'same'] as const) {
+    const identity = await refusedIdentity();
+    const refused = identity.nonce!;
+    const stillRefused = new KimiIdentity({ id: identity.id, cookies: `kimi_visitor=${identity.id}` });
+    stillRefused.nonce = { ...refused };
+    const pages = emulator.stats()[identity.id]!.pages;
+    let told = 0;
+    const sent = await client.send(identity, job(undefined, () => told++, async () => (other === null ? null : stillRefused)));
+    expect(sent.outcome.kind).toBe('ok');
+    expect(emulator.stats()[identity.id]!.pages).toBe(pages + 1);
+    expect(told).toBe(1);
+  }
 });
