@@ -273,10 +273,6 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   };
 }
 
-/** At shutdown, how long alerts still pending may take to leave. */
-const ALERT_CLOSE_GRACE_MS = 3_000;
-
-/** ALERT_WEBHOOK_URL: the canary's and the pool's changes as webhook POSTs. */
 /** Redis holds an older layout (from an earlier gateway): converts it before this instance serves. */
 async function upgradeSharedState(shared: SharedState, log: Logger): Promise<void> {
   const from = shared.schemaAtStart;
@@ -290,6 +286,10 @@ async function upgradeSharedState(shared: SharedState, log: Logger): Promise<voi
   }
 }
 
+/** At shutdown, how long alerts still pending may take to leave. */
+const ALERT_CLOSE_GRACE_MS = 3_000;
+
+/** ALERT_WEBHOOK_URL: the canary's and the pool's changes as webhook POSTs. */
 function startAlerts(config: Config, url: string, site: string, pool: IdentityPool<unknown>, canary: SiteCanary<unknown>, log: Logger): AlertWebhook {
   const fixed = [...config.apiKeys, ...(config.adminKey ? [config.adminKey] : []), ...webhookSecrets(url)];
   const alerts = new AlertWebhook({ url, site, version: VERSION, log, redactor: alertRedactor(pool, fixed) });

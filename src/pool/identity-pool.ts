@@ -107,6 +107,8 @@ export class IdentityPool<S = unknown> {
   private readonly ledger: PoolLedger | null;
   /** Requests waiting for credentials another instance fetches, by identity id. */
   private readonly credentialWaiters: KeyedWaiters<S>;
+  /** States shared for other cookies (another account file), counted by identity id: not ours to take. */
+  private readonly foreignStates = new Map<string, number>();
   /** A shared drain is running (it awaits the ledger); another request for one runs it again after. */
   private draining = false;
   private drainAgain = false;
@@ -242,18 +244,25 @@ export class IdentityPool<S = unknown> {
     const member = this.members.find((m) => m.id === id && !m.removed);
     if (!ledger || !member) return null;
     if (member.state !== current) return member.state;
+    // A claim nobody would use keeps the others waiting: none once the request is over.
+    const over = () => signal.aborted || this.now() >= deadline;
+    if (over()) return null;
     const waitUpTo = (ms: number) => this.credentialWaiters.wait(id, Math.min(ms, deadline - this.now()), signal);
     // Redis away: fetch here, as alone.
     const claim = (takeOverShared: boolean) => ledger.claimRefused(id, REFRESH_CLAIM_MS, takeOverShared).catch(() => 'mine' as const);
+    // A state for other cookies may arrive while the claim is asked: then nothing comes for us.
+    const foreign = this.foreignStates.get(id) ?? 0;
+    const foreignArrived = () => (this.foreignStates.get(id) ?? 0) !== foreign;
     let claimed = await claim(false);
     if (claimed === 'shared') {
       // Shared a moment ago: a newer state whose event is on its way, or the one refused here.
-      const arrived = member.state !== current ? member.state : await waitUpTo(JUST_SHARED_WAIT_MS);
-      if (arrived) return arrived;
+      const arrived = member.state !== current ? member.state : foreignArrived() ? null : await waitUpTo(JUST_SHARED_WAIT_MS);
+      if (arrived || over()) return arrived;
       claimed = await claim(true);
     }
     if (claimed === 'mine') return null;
-    return member.state !== current ? member.state : waitUpTo(SHARED_CREDENTIALS_WAIT_MS);
+    if (member.state !== current) return member.state;
+    return foreignArrived() ? null : waitUpTo(SHARED_CREDENTIALS_WAIT_MS);
   }
 
   /** The provider state of an identity changed outside a request (an operator's refresh, start-up): save and share it. */
@@ -437,7 +446,11 @@ export class IdentityPool<S = unknown> {
 
   /** Credentials another instance fetched for the same account (same cookies in the file). */
   private adoptState(member: PoolMember<S>, state: string, seed: string): void {
-    if (seed !== seedHash(member.config)) return;
+    // Another account file's cookies: not ours to take, so whoever waits for it fetches instead.
+    if (seed !== seedHash(member.config)) {
+      this.foreignStates.set(member.id, (this.foreignStates.get(member.id) ?? 0) + 1);
+      return this.credentialWaiters.wake(member.id, null);
+    }
     member.state = this.options.states.createIdentity(transportOf(member.config), JSON.parse(state) as unknown);
     member.savedVersion = this.options.states.version(member.state);
     this.persist(member, true, false);

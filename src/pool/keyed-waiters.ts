@@ -38,8 +38,8 @@ export class KeyedWaiters<T> {
     });
   }
 
-  /** Hands `value` to everyone waiting on `key` now. */
-  wake(key: string, value: T): void {
+  /** Hands `value` to everyone waiting on `key` now (null: nothing for them after all). */
+  wake(key: string, value: T | null): void {
     const waiters = this.waiting.get(key);
     if (!waiters) return;
     for (const waiter of [...waiters]) waiter.settle(value);

@@ -21,6 +21,7 @@
 import type { ChatMessage } from '../conversation/messages.ts';
 import type { Script, SharedState } from '../store/redis/shared-state.ts';
 import { sessionKeys, sessionMember, type SessionKeys } from '../store/redis/session-keys.ts';
+import { upgradeSessions } from './redis-session-upgrade.ts';
 import type { SessionStore, SessionSummary, SessionWrite, StoredSession } from './session-store.ts';
 
 /** A session's value as stored (the head's fields are written by the commit script). */
@@ -59,7 +60,9 @@ local function after(us)
 end
 local HEAD = '^{"created":(%d+),"used":%d+,"expires":%d+,"tip":([^,]*),"handle":'
 local function head_of(key)
-  return redis.call('GETRANGE', key, '0', '511')
+  -- pcall: a hash an instance of layout 1 wrote after the upgrade has no head to read.
+  local head = redis.pcall('GETRANGE', key, '0', '511')
+  return type(head) == 'string' and head or ''
 end
 local function tip_of(head)
   local _, tip = string.match(head, HEAD)
@@ -140,13 +143,18 @@ return redis.call('ZCARD', lru)
 `,
 };
 
-/** KEYS: tip key. ARGV: base. The session it points to (the caller checks it still ends there). */
+/**
+ * KEYS: tip key. ARGV: base. The session it points to (the caller checks it still ends there),
+ * or {member} when that session is a hash of layout 1 (the caller converts it and asks again).
+ */
 const BY_TIP: Script = {
   name: 'session-by-tip',
   lua: `
 local member = redis.call('GET', KEYS[1])
 if not member then return false end
-return redis.call('GET', ARGV[1] .. 's:' .. member)
+local value = redis.pcall('GET', ARGV[1] .. 's:' .. member)
+if type(value) == 'table' then return { member } end
+return value
 `,
 };
 
@@ -154,7 +162,11 @@ return redis.call('GET', ARGV[1] .. 's:' .. member)
 const DELETE: Script = {
   name: 'session-delete',
   lua: `${LUA_COMMON}
-if ARGV[3] == '1' and redis.call('GETRANGE', KEYS[2], '-16', '-1') == ',"payload":null}' then return 0 end
+if ARGV[3] == '1' then
+  local tail = redis.pcall('GETRANGE', KEYS[2], '-16', '-1')
+  if type(tail) ~= 'string' then tail = redis.call('HEXISTS', KEYS[2], 'payload') == 1 and '' or ',"payload":null}' end
+  if tail == ',"payload":null}' then return 0 end
+end
 return forget(ARGV[1], KEYS[1], ARGV[2])
 `,
 };
@@ -188,8 +200,8 @@ const LIST: Script = {
 local members = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', after(now_us()), 'LIMIT', ARGV[2], ARGV[3])
 local page = {}
 for _, member in ipairs(members) do
-  local value = redis.call('GET', ARGV[1] .. 's:' .. member)
-  local cut = value and string.find(value, ',"history":', 1, true)
+  local value = redis.pcall('GET', ARGV[1] .. 's:' .. member)
+  local cut = type(value) == 'string' and string.find(value, ',"history":', 1, true)
   if cut then page[#page + 1] = string.sub(value, 1, cut - 1) .. '}' end
 end
 return page
@@ -216,11 +228,26 @@ export class RedisSessionRepo implements SessionStore {
   }
 
   async find(owner: string, id: string): Promise<StoredSession | null> {
-    return fromValue(await this.shared.send<string | null>('GET', [this.keys.session(sessionMember(owner, id))]));
+    const member = sessionMember(owner, id);
+    const read = () => this.shared.send<string | null>('GET', [this.keys.session(member)]);
+    try {
+      return fromValue(await read());
+    } catch (error) {
+      if (!/^WRONGTYPE\b/.test(String((error as Error).message))) throw error;
+      // A hash an instance of layout 1 wrote after the upgrade (it should have been stopped first).
+      await upgradeSessions(this.shared, [member]);
+      return fromValue(await read());
+    }
   }
 
   async findByTip(tip: string): Promise<StoredSession | null> {
-    const found = fromValue(await this.shared.run<string | null>(BY_TIP, [this.keys.tip(tip)], [this.keys.base]));
+    const read = () => this.shared.run<string | [string] | null>(BY_TIP, [this.keys.tip(tip)], [this.keys.base]);
+    let value = await read();
+    if (Array.isArray(value)) {
+      await upgradeSessions(this.shared, value);
+      value = await read();
+    }
+    const found = typeof value === 'string' ? fromValue(value) : null;
     // A pointer left by a session that moved on (its next turn changed the tip) is not a match.
     return found?.tip === tip ? found : null;
   }

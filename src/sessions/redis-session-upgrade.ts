@@ -18,7 +18,8 @@ const BATCH = 200;
 const UPGRADE: Script = {
   name: 'session-upgrade-1-2',
   lua: `
-local function text(v) if v then return cjson.encode(v) end return 'null' end
+-- As JSON.stringify writes it: cjson puts a backslash before each '/' (a handle is compared byte for byte on a move).
+local function text(v) if v then return (string.gsub(cjson.encode(v), '\\\\/', '/')) end return 'null' end
 local function int(v) return string.format('%d', tonumber(v) or 0) end
 local converted = 0
 for i = 2, #ARGV do
@@ -44,9 +45,15 @@ export async function upgradeSessionsToStrings(shared: SharedState): Promise<num
   let cursor = '0';
   do {
     const [next, page] = await shared.send<[string, string[]]>('ZSCAN', [keys.lastUse, cursor, 'COUNT', BATCH]);
-    const members = page.filter((_, i) => i % 2 === 0);
-    if (members.length > 0) converted += await shared.run<number>(UPGRADE, [keys.lastUse], [keys.base, ...members]);
+    converted += await upgradeSessions(shared, page.filter((_, i) => i % 2 === 0));
     cursor = String(next);
   } while (cursor !== '0');
   return converted;
+}
+
+/** Converts these members' sessions if they are layout-1 hashes (one found after the upgrade, written by an old instance still running). */
+export async function upgradeSessions(shared: SharedState, members: readonly string[]): Promise<number> {
+  if (members.length === 0) return 0;
+  const keys = sessionKeys(shared.prefix);
+  return shared.run<number>(UPGRADE, [keys.lastUse], [keys.base, ...members]);
 }

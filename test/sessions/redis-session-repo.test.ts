@@ -309,7 +309,7 @@ describe('RedisSessionRepo: the value’s layout', () => {
     const member = sessionMember('key-1', 'old');
     const now = Date.now();
     const history = JSON.stringify([user('hi / "you"'), assistant('ünïcode ✓')]);
-    file.server.cli('HSET', keys.session(member), 'owner', 'key-1', 'id', 'old', 'handle', 'h-1', 'history', history, 'messages', '2', 'turns', '3');
+    file.server.cli('HSET', keys.session(member), 'owner', 'key-1', 'id', 'old', 'handle', 'h/1', 'history', history, 'messages', '2', 'turns', '3');
     file.server.cli('HSET', keys.session(member), 'created', String(now - 5), 'used', String(now), 'expires', String(now + 60_000), 'tip', 'tip-old', 'payload', '{"p":1}');
     file.server.cli('PEXPIREAT', keys.session(member), String(now + 60_000));
     file.server.cli('ZADD', keys.lastUse, String((now + 60_000) * 1000), member);
@@ -325,7 +325,7 @@ describe('RedisSessionRepo: the value’s layout', () => {
       owner: 'key-1',
       id: 'old',
       tip: 'tip-old',
-      upstreamSessionId: 'h-1',
+      upstreamSessionId: 'h/1',
       identityId: null,
       history: JSON.parse(history),
       turns: 3,
@@ -335,10 +335,53 @@ describe('RedisSessionRepo: the value’s layout', () => {
       payload: '{"p":1}',
     });
     expect((await repo.findByTip('tip-old'))?.id).toBe('old');
+    // Its handle is written as JSON.stringify writes it: a move finds it (cjson would escape the slash).
+    await repo.commit(write(null, { mode: 'insert', move: { owner: 'key-1', id: 'old', from: 'h/1', to: 'h/2' } }));
+    expect((await repo.find('key-1', 'old'))?.upstreamSessionId).toBe('h/2');
     // The next turn of a converted session works as on any other.
     await repo.commit(write(session('old', { tip: 'tip-new', turns: 4 }), { mode: 'update' }));
     expect((await repo.find('key-1', 'old'))?.createdAt).toBe(now - 5);
     expect(file.server.cli('EXISTS', keys.tip('tip-old'))).toBe('0');
+  });
+});
+
+describe('RedisSessionRepo: a hash of layout 1 found after the upgrade (an old instance still running)', () => {
+  /** As a layout-1 instance writes a session: a hash, its expiry, its index entry, its tip. */
+  function layout1(keys: ReturnType<typeof sessionKeys>, id: string, extra: string[] = [], tip: string | null = null) {
+    const member = sessionMember('key-1', id);
+    const now = Date.now();
+    const fields = ['owner', 'key-1', 'id', id, 'handle', `h-${id}`, 'history', '[]', 'messages', '0', 'turns', '1', 'created', String(now), 'used', String(now), 'expires', String(now + 60_000)];
+    if (tip) fields.push('tip', tip);
+    file.server.cli('HSET', keys.session(member), ...fields, ...extra);
+    file.server.cli('PEXPIREAT', keys.session(member), String(now + 60_000));
+    file.server.cli('ZADD', keys.lastUse, String((now + 60_000) * 1000), member);
+    if (tip) file.server.cli('SET', keys.tip(tip), member, 'PXAT', String(now + 60_000));
+    return keys.session(member);
+  }
+
+  test('it is converted when read, by id or by tip', async () => {
+    const { repo, keys } = await fresh();
+    const byId = layout1(keys, 'late-1');
+    expect(await repo.find('key-1', 'late-1')).toMatchObject({ id: 'late-1', upstreamSessionId: 'h-late-1' });
+    expect(file.server.cli('TYPE', byId)).toBe('string');
+    const byTip = layout1(keys, 'late-2', [], 'tip-late');
+    expect((await repo.findByTip('tip-late'))?.id).toBe('late-2');
+    expect(file.server.cli('TYPE', byTip)).toBe('string');
+  });
+
+  test('the list, deletes and an eviction by the cap go on past it', async () => {
+    const { repo, keys, zcard } = await fresh();
+    layout1(keys, 'hash-chat');
+    layout1(keys, 'hash-resp', ['payload', '{}']);
+    await nextMs();
+    await repo.commit(write(session('string-1')));
+    expect((await repo.list(0, 10, 0)).map((s) => s.id)).toEqual(['string-1']);
+    expect(await repo.deleteResponse('key-1', 'hash-chat')).toBe(false);
+    expect(await repo.deleteResponse('key-1', 'hash-resp')).toBe(true);
+    // The cap evicts the least recently used, the hash, without reading a head it does not have.
+    await repo.commit(write(session('string-2'), { maxSessions: 2 }));
+    expect(file.server.cli('EXISTS', keys.session(sessionMember('key-1', 'hash-chat')))).toBe('0');
+    expect(zcard()).toBe(2);
   });
 });
 

@@ -81,17 +81,18 @@ export class KimiClient {
     let retried = false;
     const result = (outcome: UpstreamOutcome): SendResult => ({ outcome, slotWaitMs });
     for (;;) {
+      // Another request here saw a refusal and waits for another instance's credentials: wait with it.
+      if (!identity.nonce && identity.pendingShared) identity = (await this.waited(identity.pendingShared, (ms) => (slotWaitMs += ms))) ?? identity;
       const current = identity.nonce;
       let nonce: NonceResult;
       if (current && (!this.isStale(current) || (await this.someoneElseRefreshes(identity, message)))) nonce = { ok: true, nonce: current };
       else {
         const waitStart = this.now();
-        nonce = await this.refreshNonce(identity, message.signal, deadline);
+        nonce = await this.refreshNonce(identity, message.signal, deadline, message.refreshed);
         // A refresh joined late waited only part of the page's slot wait.
         slotWaitMs += Math.min(nonce.slotWaitMs ?? 0, this.now() - waitStart);
-        if (nonce.ok) message.refreshed?.();
         // Only old, not refused: the site may still take it while the page cannot be fetched.
-        else if (current && !message.signal.aborted && this.now() < deadline) nonce = { ok: true, nonce: current };
+        if (!nonce.ok && current && !message.signal.aborted && this.now() < deadline) nonce = { ok: true, nonce: current };
       }
       if (!nonce.ok) return result(nonce.outcome);
       // The attempt's budget, less what has gone to slot waits; the deadline bounds everything.
@@ -106,8 +107,32 @@ export class KimiClient {
       // Drop the nonce only if nobody replaced it meanwhile, so concurrent failures share one refresh.
       if (identity.nonce === nonce.nonce) identity.nonce = null;
       // Several instances: the one that claims the fetch fetches; the others take its nonce over.
-      const shared = await message.credentialsFromElsewhere?.(identity);
-      if (shared?.nonce && shared.nonce.value !== nonce.nonce.value) identity = shared;
+      // The wait is not the identity's latency: it counts as a slot wait.
+      identity = (await this.waited(this.sharedAfterRefusal(identity, nonce.nonce.value, message), (ms) => (slotWaitMs += ms))) ?? identity;
+    }
+  }
+
+  /** One wait per identity in this process for the credentials another instance fetches after a refusal. */
+  private sharedAfterRefusal(identity: KimiIdentity, refused: string, message: SendJob<KimiIdentity>): Promise<KimiIdentity | null> {
+    if (!message.credentialsFromElsewhere) return Promise.resolve(null);
+    identity.pendingShared ??= message
+      .credentialsFromElsewhere(identity)
+      .then(
+        (shared) => (shared?.nonce && shared.nonce.value !== refused ? shared : null),
+        () => null,
+      )
+      .finally(() => {
+        identity.pendingShared = null;
+      });
+    return identity.pendingShared;
+  }
+
+  private async waited<T>(promise: Promise<T>, spent: (ms: number) => void): Promise<T> {
+    const started = this.now();
+    try {
+      return await promise;
+    } finally {
+      spent(this.now() - started);
     }
   }
 
@@ -115,10 +140,16 @@ export class KimiClient {
    * Starts (or joins) the identity's single in-flight refresh. The caller's signal (and
    * deadline) only stop its own wait; the refresh goes on for the others.
    */
-  refreshNonce(identity: KimiIdentity, signal?: AbortSignal, deadline = Infinity): Promise<NonceResult> {
-    identity.pendingRefresh ??= this.fetchNonce(identity).finally(() => {
-      identity.pendingRefresh = null;
-    });
+  refreshNonce(identity: KimiIdentity, signal?: AbortSignal, deadline = Infinity, fetched?: () => void): Promise<NonceResult> {
+    // `fetched` (the starter's) is told even if its own client has left: the others rely on the share.
+    identity.pendingRefresh ??= this.fetchNonce(identity)
+      .then((result) => {
+        if (result.ok) fetched?.();
+        return result;
+      })
+      .finally(() => {
+        identity.pendingRefresh = null;
+      });
     return signal || deadline !== Infinity ? raceWait(identity.pendingRefresh, signal, deadline - this.now()) : identity.pendingRefresh;
   }
 

@@ -24,6 +24,11 @@ export class KimiIdentity {
   nonce: NonceState | null = null;
   /** The single nonce refresh in flight, shared by every request that needs it. */
   pendingRefresh: Promise<NonceResult> | null = null;
+  /**
+   * After the site refused the nonce: the wait for the state another instance fetches for this
+   * account (null: none comes, fetch here), shared by every request of this process.
+   */
+  pendingShared: Promise<KimiIdentity | null> | null = null;
 
   /** `jar` restores persisted cookies; otherwise the transport's cookies seed a new jar. */
   constructor(transport: IdentityTransport, now: () => number = Date.now, jar?: CookieJar) {

@@ -47,7 +47,12 @@ interface Instance {
 }
 
 /** `count` instances of one pool on a fresh key prefix. */
-async function instances(count: number, identities: IdentityConfig[], leaseTtlMs = 30_000, reuse?: { calls: number; holdMs: number }): Promise<Instance[]> {
+async function instances(
+  count: number,
+  identities: IdentityConfig[] | ((instance: number) => IdentityConfig[]),
+  leaseTtlMs = 30_000,
+  reuse?: { calls: number; holdMs: number },
+): Promise<Instance[]> {
   const prefix = `t${++prefixes}:`;
   const made: Instance[] = [];
   for (let i = 0; i < count; i++) {
@@ -55,7 +60,7 @@ async function instances(count: number, identities: IdentityConfig[], leaseTtlMs
     await shared.start();
     const provider = new FakeProvider();
     const pool = new IdentityPool<FakeIdentity>({
-      identities,
+      identities: typeof identities === 'function' ? identities(i) : identities,
       states: provider,
       policy: DEFAULT_HEALTH_POLICY,
       queueMax: 10,
@@ -353,6 +358,19 @@ describe('shared identity state', () => {
     expect(c!.member('acct').state.credential).toBe(1);
     const old = new FakeProvider().createIdentity({ id: 'acct' }, null);
     expect((await a!.pool.credentialsFromElsewhere('acct', old, soon(), signal))?.credential).toBe(1);
+  });
+
+  test('credentials shared for other cookies (another account file) end the wait with null: fetch here', async () => {
+    const [a, b] = await instances(2, (i) => [identity('acct', { cookies: `session=${i === 0 ? 'one' : 'two'}` })]);
+    const signal = new AbortController().signal;
+    expect(await a!.pool.credentialsFromElsewhere('acct', a!.member('acct').state, Date.now() + 5_000, signal)).toBeNull();
+    const started = Date.now();
+    const waiting = b!.pool.credentialsFromElsewhere('acct', b!.member('acct').state, Date.now() + 5_000, signal);
+    await a!.provider.refresh(a!.member('acct').state);
+    a!.pool.stateChanged('acct');
+    expect(await waiting).toBeNull();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(b!.member('acct').state.credential).toBe(0);
   });
 
   test('waiting for credentials from elsewhere ends at the deadline or when the client leaves, with null (fetch here)', async () => {

@@ -5,6 +5,7 @@
 
 import { afterAll, expect, test } from 'bun:test';
 import { startEmulator } from '../../../emulator/emulator.ts';
+import { eventually } from '../../helpers/harness.ts';
 import { KimiClient } from '../../../src/providers/kimi-ai-chat/client.ts';
 import { KimiIdentity } from '../../../src/providers/kimi-ai-chat/identity.ts';
 import { MODELS } from '../../../src/providers/kimi-ai-chat/models.ts';
@@ -131,4 +132,35 @@ test('a refused nonce nobody else fetches (null), or whose shared state still ho
     expect(emulator.stats()[identity.id]!.pages).toBe(pages + 1);
     expect(told).toBe(1);
   }
+});
+
+test('requests of this process that need the nonce while the first waits for another instance’s wait with it: one ask, no page fetch, the wait counted as a slot wait', async () => {
+  const identity = await refusedIdentity();
+  const elsewhere = new KimiIdentity({ id: identity.id, cookies: `kimi_visitor=${identity.id}` });
+  expect((await client.refreshNonce(elsewhere)).ok).toBe(true);
+  const pages = emulator.stats()[identity.id]!.pages;
+  let asks = 0;
+  let second: ReturnType<typeof client.send> | undefined;
+  let arrive!: () => void;
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const first = client.send(
+    identity,
+    job(undefined, undefined, async () => {
+      asks++;
+      // Another request of this process comes while the first waits.
+      setTimeout(() => (second = client.send(identity, job(undefined, undefined, async () => (asks++, null)))), 0);
+      await arrived;
+      return elsewhere;
+    }),
+  );
+  await eventually(() => second !== undefined && identity.nonce === null, 1_000);
+  clock += 250; // the wait, on the client's clock
+  arrive();
+  const [a, b] = await Promise.all([first, second!]);
+  expect([a.outcome.kind, b.outcome.kind]).toEqual(['ok', 'ok']);
+  expect(asks).toBe(1);
+  expect(emulator.stats()[identity.id]!.pages).toBe(pages);
+  expect(emulator.received.slice(-2).map((m) => m.nonce)).toEqual([elsewhere.nonce!.value, elsewhere.nonce!.value]);
+  expect(a.slotWaitMs).toBeGreaterThanOrEqual(250);
+  expect(b.slotWaitMs).toBeGreaterThanOrEqual(250);
 });
