@@ -220,31 +220,22 @@ return 1`,
 };
 
 /**
- * KEYS: refresh. ARGV: instance, ms. Claims the fetch of an identity's credentials: held until
- * the claimant shares the result (WRITE_STATE) or for ms at most (it died, or its fetch failed).
- * → 1 this instance holds the claim (now or already) | 0 another one does
+ * KEYS: refresh. ARGV: instance, ms, what a "shared" second means to the caller: 'wait' (an
+ * aged nonce or start-up: a state just shared is the one to take over → 0), 'ask' or 'take'
+ * (the site refused this instance's credentials: a state just shared is either one whose
+ * event has not come yet (→ 2: wait for it) or the very one refused; asked again with 'take'
+ * after that wait, the claim is taken over). Claims the fetch of an identity's credentials:
+ * held until the claimant shares the result (WRITE_STATE) or for ms at most (it died, or its
+ * fetch failed).
+ * → 1 this instance holds the claim (now or already) | 0 another one does | 2 a state was just shared
  */
 export const CLAIM_REFRESH: Script = {
   name: 'claim-refresh',
   lua: `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
-return 0`,
-};
-
-/**
- * KEYS: refresh. ARGV: instance, ms, '1' to take over the "shared" second. The claim after the
- * site refused this instance's credentials: a fetch under way elsewhere makes it wait; a state
- * shared a moment ago is either one its event has not brought here yet (→ 2: wait for it) or
- * the very one refused (asked again with '1' after that wait: the claim is taken over).
- * → 1 this instance holds the claim | 0 another one fetches | 2 a state was just shared
- */
-export const CLAIM_REFUSED: Script = {
-  name: 'claim-refused',
-  lua: `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then return 1 end
-if holder ~= 'shared' then return 0 end
-if ARGV[3] ~= '1' then return 2 end
+if holder ~= 'shared' or ARGV[3] == 'wait' then return 0 end
+if ARGV[3] == 'ask' then return 2 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`,
 };

@@ -11,7 +11,7 @@ import type { HealthSnapshot, HealthState } from '../health.ts';
 import type { LedgerEvent, LedgerGrant, LedgerRefusal, PoolLedger, SharedHealth } from '../pool-ledger.ts';
 import type { PoolMember } from '../pool-member.ts';
 import { identityKeys, type IdentityKeys } from './identity-keys.ts';
-import { ACQUIRE, CLAIM_REFRESH, CLAIM_REFUSED, EXTRA_CALL, KEEP, RELEASE, RENEW, WRITE_HEALTH, WRITE_STATE } from './ledger-scripts.ts';
+import { ACQUIRE, CLAIM_REFRESH, EXTRA_CALL, KEEP, RELEASE, RENEW, WRITE_HEALTH, WRITE_STATE } from './ledger-scripts.ts';
 
 export interface RedisLedgerOptions {
   /** How long a lease holds without renewal: the longest a dead process keeps an identity's slot. */
@@ -298,12 +298,12 @@ export class RedisLedger implements PoolLedger {
 
   async claimRefresh(id: string, ms: number): Promise<boolean> {
     const keys = this.keysOf(id);
-    return (await this.shared.run<number>(CLAIM_REFRESH, [keys.refresh], [this.shared.instance, ms])) === 1;
+    return (await this.shared.run<number>(CLAIM_REFRESH, [keys.refresh], [this.shared.instance, ms, 'wait'])) === 1;
   }
 
   async claimRefused(id: string, ms: number, takeOverShared: boolean): Promise<'mine' | 'theirs' | 'shared'> {
     const keys = this.keysOf(id);
-    const claimed = await this.shared.run<number>(CLAIM_REFUSED, [keys.refresh], [this.shared.instance, ms, takeOverShared ? '1' : '0']);
+    const claimed = await this.shared.run<number>(CLAIM_REFRESH, [keys.refresh], [this.shared.instance, ms, takeOverShared ? 'take' : 'ask']);
     return claimed === 1 ? 'mine' : claimed === 2 ? 'shared' : 'theirs';
   }
 
